@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * DOC: the simulated grant world
+ *
+ * A world is one shared-memory file that any number of processes attach to,
+ * each as a domain (xenvirtio_ctx_open() with "sim:PATH,domid=N"). Per domain
+ * it holds a grant table of v1 entries and a pool of guest frames; maps are
+ * real mmap()s of the file, so processes alias the same bytes. It enforces
+ * Xen's grant rules (granted domid only, read-only grants, busy bits while
+ * mapped, copy within a frame, foreign maps for privileged domains only) and
+ * offers deterministic fault injection for tests.
+ */
+#ifndef XENVIRTIO_SIM_H
+#define XENVIRTIO_SIM_H
+
+#include <xenvirtio/common.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * xenvirtio_sim_world_create() - create a simulated grant world file
+ * @path: the world file; event channel sockets are created beside it as
+ *	PATH.evtchn.N
+ * @max_domains: number of domains (1..1024); domids 0 .. @max_domains - 1
+ * @frames_per_domain: guest frames in each domain's pool (1..1048576)
+ * @grant_entries: grant table entries per domain (8..1048576; Xen's default
+ *	is 32768: 64 frames of 512 v1 entries)
+ *
+ * Fails if @path exists.
+ *
+ * Return: 0; -EINVAL for out-of-range sizes; -EEXIST if @path exists;
+ * other negative errno values from open/ftruncate/mmap.
+ */
+int xenvirtio_sim_world_create(const char *path, unsigned int max_domains,
+			       unsigned int frames_per_domain,
+			       unsigned int grant_entries);
+
+/**
+ * xenvirtio_sim_world_destroy() - remove a world file and its sockets
+ * @path: the world file
+ *
+ * Processes still attached keep their mappings (the file stays alive until
+ * the last one detaches) but no new process can attach.
+ *
+ * Return: 0; -ENOENT if @path does not exist; other negative errno values.
+ */
+int xenvirtio_sim_world_destroy(const char *path);
+
+/**
+ * enum xenvirtio_sim_op - operations fault injection can target
+ * @XENVIRTIO_SIM_OP_MAP: grant map (backend)
+ * @XENVIRTIO_SIM_OP_COPY: grant copy (backend)
+ * @XENVIRTIO_SIM_OP_FOREIGN_MAP: foreign map (backend)
+ * @XENVIRTIO_SIM_OP_GRANT_ACCESS: granting a ref (frontend)
+ * @XENVIRTIO_SIM_OP_FRAMES_ALLOC: allocating grantable frames (frontend)
+ * @XENVIRTIO_SIM_OP_NOTIFY: event channel notify
+ * @XENVIRTIO_SIM_OP_COUNT: number of operations
+ */
+enum xenvirtio_sim_op {
+	XENVIRTIO_SIM_OP_MAP = 0,
+	XENVIRTIO_SIM_OP_COPY,
+	XENVIRTIO_SIM_OP_FOREIGN_MAP,
+	XENVIRTIO_SIM_OP_GRANT_ACCESS,
+	XENVIRTIO_SIM_OP_FRAMES_ALLOC,
+	XENVIRTIO_SIM_OP_NOTIFY,
+	XENVIRTIO_SIM_OP_COUNT,
+};
+
+/**
+ * xenvirtio_sim_inject_fault() - make a future operation fail
+ * @ctx: a context on the simulated platform
+ * @op: which operation
+ * @nth: fail the @nth call of @op made by this context from now on
+ *	(1 = the next one); 0 cancels the pending fault for @op
+ * @err: negative errno the call returns (for a batched map or copy, the
+ *	element at index @index gets the matching grant status and the call
+ *	fails as a whole, undoing partial work)
+ * @index: element of a batched call that fails (0 for unbatched ops)
+ * @repeat: 0 to fail once, 1 to fail that call and every later one
+ *
+ * Return: 0; -EINVAL for a bad @op, @err >= 0, or a context that is not on
+ * the simulated platform.
+ */
+int xenvirtio_sim_inject_fault(struct xenvirtio_ctx *ctx,
+			       enum xenvirtio_sim_op op, unsigned int nth,
+			       int err, unsigned int index, int repeat);
+
+/**
+ * xenvirtio_sim_reap() - release what dead processes left in the world
+ * @ctx: a context on the simulated platform
+ *
+ * A process that dies while it maps grants leaves their busy bits set, as a
+ * backend that never unmaps would on Xen. Reaping (also done when a domain
+ * attaches) drops the mappings of every dead process, clearing the busy bits,
+ * and frees the domain slots of dead processes; grants a dead frontend made
+ * stay in its table until a new process attaches as that domain, which
+ * starts with a fresh table (as a rebooted domain would).
+ *
+ * Return: the number of mappings released (>= 0); -EINVAL for a context
+ * that is not on the simulated platform.
+ */
+int xenvirtio_sim_reap(struct xenvirtio_ctx *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* XENVIRTIO_SIM_H */
