@@ -32,6 +32,7 @@
  * closes its context cleanly unmaps everything it mapped and detaches the
  * same way; its grants likewise stay until the domain is attached again.
  */
+#include "platform.h"
 #include "sim_world.h"
 
 #include <stdlib.h>
@@ -829,6 +830,17 @@ void xv_sim_region_release_all(struct xv_sim *s)
 			xv_sim_release_entries(s, r->idx, r->count);
 			xv_sim_unlock(s);
 		}
+		free(r);
+	}
+}
+
+void xv_sim_region_release_local(struct xv_sim *s)
+{
+	struct xv_sim_region *r;
+
+	while ((r = s->regions)) {
+		s->regions = r->next;
+		munmap(r->va, (size_t)r->count * XV_PAGE_SIZE);
 		free(r);
 	}
 }

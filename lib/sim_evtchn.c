@@ -10,6 +10,7 @@
  * port; unmask() rings the own doorbell if the port became pending while
  * masked. So a port notified many times is reported once per unmask.
  */
+#include "platform.h"
 #include "sim_world.h"
 
 #include <stdio.h>

@@ -5,6 +5,7 @@
  * store, and fault injection. The grant operations are in platform_sim.c,
  * event channels in sim_evtchn.c.
  */
+#include "platform.h"
 #include "sim_world.h"
 
 #include <fcntl.h>
@@ -522,6 +523,7 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 		return -ENOMEM;
 	}
 	s->ctx = ctx;
+	s->owner = getpid();
 	s->path = a.path;
 	s->evfd = -1;
 	s->fd = open(s->path, O_RDWR | O_CLOEXEC);
@@ -625,6 +627,14 @@ void xv_sim_detach(struct xv_sim *s)
 {
 	struct xv_sim_dom *dom = &s->doms[s->base.domid];
 
+	if (s->owner != getpid()) {
+		/* Closing an inherited context after fork(): the world and
+		 * the attaching process are left alone. */
+		xv_sim_region_release_local(s);
+		if (s->evfd >= 0)
+			close(s->evfd);
+		goto out;
+	}
 	xv_sim_region_release_all(s);
 	xv_sim_lock(s);
 	if (dom->pid == (int32_t)getpid() && dom->gen == s->gen) {
@@ -635,6 +645,7 @@ void xv_sim_detach(struct xv_sim *s)
 	}
 	xv_sim_unlock(s);
 	xv_sim_evtchn_close(s);
+out:
 	munmap(s->meta, s->meta_len);
 	close(s->fd);
 	free(s->path);

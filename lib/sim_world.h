@@ -161,6 +161,7 @@ struct xv_sim_fault {
 struct xv_sim {
 	struct xv_platform base;
 	struct xenvirtio_ctx *ctx;
+	pid_t owner; /* the process that attached; a forked child only closes */
 	int fd;
 	char *path;
 	uint8_t *meta;
@@ -253,6 +254,8 @@ int xv_sim_store_read(struct xv_platform *p, const char *path, char *buf,
 
 /* platform_sim.c: regions this process holds, released at detach. */
 void xv_sim_region_release_all(struct xv_sim *s);
+/* Forget them without touching the world (an inherited context). */
+void xv_sim_region_release_local(struct xv_sim *s);
 
 /* sim_evtchn.c */
 int xv_sim_evtchn_open(struct xv_sim *s);

@@ -463,6 +463,377 @@ START_TEST(test_store)
 }
 END_TEST
 
+/* ---- real processes sharing one world ---- */
+
+/* Read one int from @fd, waiting at most 10 s: -1 on timeout or EOF. */
+static int pipe_get(int fd)
+{
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	int v;
+
+	if (poll(&pfd, 1, 10000) != 1 || read(fd, &v, sizeof(v)) != sizeof(v))
+		return -1;
+	return v;
+}
+
+static void pipe_put(int fd, int v)
+{
+	if (write(fd, &v, sizeof(v)) != sizeof(v))
+		_exit(90);
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+/* Child: attach as @opts (a fresh context: inherited ones are not used). */
+static struct xenvirtio_ctx *child_open(const char *opts)
+{
+	struct xenvirtio_ctx *c = NULL;
+	char spec[192];
+
+	snprintf(spec, sizeof(spec), "sim:%s,%s", path, opts);
+	if (xenvirtio_ctx_open(spec, &c) < 0)
+		_exit(80);
+	return c;
+}
+
+/* Grant @n frames RW (refs 8..) of a fresh allocation to domain 0. */
+static uint8_t *grant_frames(struct xenvirtio_ctx *f, uint32_t n)
+{
+	struct xv_platform *p = xv_plat(f);
+	uint8_t *va;
+	uint64_t gfn;
+	uint32_t i;
+
+	ck_assert_int_eq(XV_PLAT_CALL(p, frames_alloc, n, (void **)&va), 0);
+	for (i = 0; i < n; i++) {
+		ck_assert_int_eq(
+		    XV_PLAT_CALL(p, frame_lookup, va + i * 4096, &gfn), 0);
+		ck_assert_int_eq(
+		    XV_PLAT_CALL(p, grant_access, 8 + i, 0, gfn, false), 0);
+	}
+	return va;
+}
+
+/* Two processes: the backend child maps the parent's grants, same bytes. */
+START_TEST(test_mp_two_processes_alias)
+{
+	struct xenvirtio_ctx *f = must_open("domid=1"), *c = NULL;
+	uint8_t *va = grant_frames(f, 2);
+	int up[2], down[2];
+	pid_t pid;
+
+	strcpy((char *)va + 4096 + 10, "from parent");
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xenvirtio_ctx *b = child_open("domid=0");
+		uint32_t refs[2] = {8, 9};
+		uint8_t *m;
+
+		if (XV_PLAT_CALL(xv_plat(b), map_grants, 1, 2, refs, true,
+				 (void **)&m, NULL))
+			_exit(81);
+		if (strcmp((char *)m + 4096 + 10, "from parent"))
+			_exit(82);
+		strcpy((char *)m + 5, "from child");
+		pipe_put(up[1], 1);
+		if (pipe_get(down[0]) != 2)
+			_exit(83);
+		/* The parent wrote after our map: we see it at once. */
+		if (strcmp((char *)m + 200, "again"))
+			_exit(84);
+		if (XV_PLAT_CALL(xv_plat(b), unmap_grants, m, 2))
+			_exit(85);
+		xenvirtio_ctx_close(b);
+		xenvirtio_ctx_close(f); /* inherited: must not detach it */
+		_exit(0);
+	}
+	ck_assert_int_eq(pipe_get(up[0]), 1);
+	ck_assert_str_eq((char *)va + 5, "from child");
+	ck_assert_uint_eq(gflags(f, 1, 8), XV_GTF_permit_access |
+					       XV_GTF_reading | XV_GTF_writing);
+	ck_assert_int_eq(XV_PLAT_CALL(xv_plat(f), end_access, 8), -EBUSY);
+	strcpy((char *)va + 200, "again");
+	pipe_put(down[1], 2);
+	ck_assert_int_eq(wait_child(pid), 0);
+	/* The child's close of its inherited copy left us attached. */
+	xv_test_expect_errors(1);
+	ck_assert_int_eq(open_dom("domid=1", &c), -EBUSY);
+	xv_test_expect_errors(0);
+	ck_assert_int_eq(XV_PLAT_CALL(xv_plat(f), end_access, 8), 0);
+	ck_assert_int_eq(XV_PLAT_CALL(xv_plat(f), end_access, 9), 0);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
+	xenvirtio_ctx_close(f);
+}
+END_TEST
+
+/* Fork a child that attaches as domain 0, maps refs 8..8+n-1 of domain 1
+ * and waits to be killed; returns when the map is in place. */
+static pid_t spawn_mapper(uint32_t n)
+{
+	int up[2];
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(up), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xenvirtio_ctx *b = child_open("domid=0");
+		uint32_t refs[16], i;
+		void *m;
+
+		for (i = 0; i < n; i++)
+			refs[i] = 8 + i;
+		if (XV_PLAT_CALL(xv_plat(b), map_grants, 1, n, refs, true, &m,
+				 NULL))
+			_exit(81);
+		pipe_put(up[1], 1);
+		for (;;)
+			pause();
+	}
+	close(up[1]);
+	ck_assert_int_eq(pipe_get(up[0]), 1);
+	close(up[0]);
+	return pid;
+}
+
+/* A mapper killed while it maps: busy bits stay until reaped. */
+START_TEST(test_mp_killed_mapper_reaped)
+{
+	struct xenvirtio_ctx *f = must_open("domid=1"), *b = NULL;
+	pid_t pid;
+
+	grant_frames(f, 3);
+	pid = spawn_mapper(3);
+	ck_assert_int_eq(XV_PLAT_CALL(xv_plat(f), end_access, 9), -EBUSY);
+	xv_test_expect_errors(1);
+	ck_assert_int_eq(open_dom("domid=0", &b), -EBUSY); /* alive */
+	xv_test_expect_errors(0);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(wait_child(pid), 128 + SIGKILL);
+	/* Dead, not yet reaped: still busy, as on Xen. */
+	ck_assert_int_eq(XV_PLAT_CALL(xv_plat(f), end_access, 9), -EBUSY);
+	ck_assert_int_eq(xenvirtio_sim_reap(f), 3);
+	ck_assert_int_eq(xenvirtio_sim_reap(f), 0);
+	ck_assert_uint_eq(gflags(f, 1, 9), XV_GTF_permit_access);
+	ck_assert_int_eq(XV_PLAT_CALL(xv_plat(f), end_access, 9), 0);
+
+	/* Attaching reaps too, and takes over the dead holder's domid. */
+	pid = spawn_mapper(1);
+	ck_assert_int_eq(kill(pid, SIGKILL), 0);
+	ck_assert_int_eq(wait_child(pid), 128 + SIGKILL);
+	ck_assert_int_eq(XV_PLAT_CALL(xv_plat(f), end_access, 8), -EBUSY);
+	b = must_open("domid=0");
+	ck_assert_int_eq(XV_PLAT_CALL(xv_plat(f), end_access, 8), 0);
+	xenvirtio_ctx_close(b);
+	xenvirtio_ctx_close(f);
+}
+END_TEST
+
+/* A frontend killed while mapped: its domain is a zombie until unmap. */
+START_TEST(test_mp_killed_frontend_zombie)
+{
+	struct xenvirtio_ctx *b = must_open("domid=0"), *f = NULL;
+	int up[2];
+	uint32_t ref = 8;
+	uint8_t *m;
+	pid_t pid;
+
+	ck_assert_int_eq(pipe(up), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xenvirtio_ctx *c = child_open("domid=2");
+		struct xv_platform *p = xv_plat(c);
+		uint8_t *va;
+		uint64_t gfn;
+		int port;
+
+		if (XV_PLAT_CALL(p, frames_alloc, 1, (void **)&va) ||
+		    XV_PLAT_CALL(p, frame_lookup, va, &gfn) ||
+		    XV_PLAT_CALL(p, grant_access, 8, 0, gfn, false))
+			_exit(81);
+		strcpy((char *)va, "zombie");
+		port = xenvirtio_evtchn_alloc_unbound(c, 0);
+		pipe_put(up[1], port);
+		for (;;)
+			pause();
+	}
+	{
+		int port = pipe_get(up[0]);
+		int bport;
+
+		ck_assert_int_ge(port, 1);
+		bport = xenvirtio_evtchn_bind(b, 2, (unsigned int)port);
+		ck_assert_int_ge(bport, 1);
+		ck_assert_int_eq(XV_PLAT_CALL(xv_plat(b), map_grants, 2, 1,
+					      &ref, true, (void **)&m, NULL),
+				 0);
+		ck_assert_int_eq(kill(pid, SIGKILL), 0);
+		ck_assert_int_eq(wait_child(pid), 128 + SIGKILL);
+		ck_assert_int_eq(xenvirtio_sim_reap(b), 0);
+		/* The memory stays mapped and readable by the backend... */
+		ck_assert_str_eq((char *)m, "zombie");
+		/* ...the peer's port is closed: notify is a no-op... */
+		ck_assert_int_eq(xenvirtio_evtchn_notify(b, bport), 0);
+		/* ...and the domain cannot be rebuilt while mapped. */
+		xv_test_expect_errors(1);
+		ck_assert_int_eq(open_dom("domid=2", &f), -EBUSY);
+		xv_test_expect_errors(0);
+		ck_assert_int_eq(XV_PLAT_CALL(xv_plat(b), unmap_grants, m, 1),
+				 0);
+		f = must_open("domid=2");
+		/* A fresh table. */
+		ck_assert_uint_eq(gflags(f, 2, 8), 0);
+		ck_assert_int_eq(xenvirtio_evtchn_unbind(b, bport), 0);
+	}
+	close(up[0]);
+	close(up[1]);
+	xenvirtio_ctx_close(f);
+	xenvirtio_ctx_close(b);
+}
+END_TEST
+
+/* Event channels across processes, waited for with poll(). */
+START_TEST(test_mp_evtchn_poll)
+{
+	struct xenvirtio_ctx *b = must_open("domid=0");
+	struct pollfd pfd;
+	int port, up[2];
+	pid_t pid;
+
+	port = xenvirtio_evtchn_alloc_unbound(b, 1);
+	ck_assert_int_ge(port, 1);
+	ck_assert_int_eq(pipe(up), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xenvirtio_ctx *c = child_open("domid=1");
+		int pf = xenvirtio_evtchn_bind(c, 0, (unsigned int)port);
+		struct pollfd cp;
+		int i;
+
+		if (pf < 1)
+			_exit(81);
+		for (i = 0; i < 5; i++)
+			if (xenvirtio_evtchn_notify(c, (unsigned int)pf))
+				_exit(82);
+		pipe_put(up[1], pf);
+		cp.fd = xenvirtio_evtchn_fd(c);
+		cp.events = POLLIN;
+		if (poll(&cp, 1, 10000) != 1)
+			_exit(83);
+		if (xenvirtio_evtchn_pending(c) != pf)
+			_exit(84);
+		if (xenvirtio_evtchn_pending(c) != -EAGAIN)
+			_exit(85);
+		xenvirtio_ctx_close(c);
+		xenvirtio_ctx_close(b); /* inherited: must not detach it */
+		_exit(0);
+	}
+	ck_assert_int_ge(pipe_get(up[0]), 1);
+	pfd.fd = xenvirtio_evtchn_fd(b);
+	pfd.events = POLLIN;
+	ck_assert_int_eq(poll(&pfd, 1, 10000), 1);
+	ck_assert_int_eq(xenvirtio_evtchn_pending(b), port);
+	/* Five notifies before we looked: one event, not redelivered. */
+	ck_assert_int_eq(xenvirtio_evtchn_pending(b), -EAGAIN);
+	ck_assert_int_eq(xenvirtio_evtchn_unmask(b, (unsigned int)port), 0);
+	ck_assert_int_eq(xenvirtio_evtchn_pending(b), -EAGAIN);
+	ck_assert_int_eq(xenvirtio_evtchn_notify(b, (unsigned int)port), 0);
+	ck_assert_int_eq(wait_child(pid), 0);
+	/* The child closed its context: our port is unbound again. */
+	ck_assert_int_eq(xenvirtio_evtchn_notify(b, (unsigned int)port), 0);
+	ck_assert_int_eq(xenvirtio_evtchn_pending(b), -EAGAIN);
+	close(up[0]);
+	close(up[1]);
+	xenvirtio_ctx_close(b);
+}
+END_TEST
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Figures for the README: cost of a 1- and a 16-frame map+unmap. */
+START_TEST(test_bench_map_unmap)
+{
+	struct xenvirtio_ctx *f = must_open("domid=1"),
+			     *b = must_open("domid=0");
+	struct xv_platform *bp = xv_plat(b);
+	unsigned int iters =
+	    getenv("XV_VALGRIND") && *getenv("XV_VALGRIND") ? 50 : 5000;
+	uint32_t refs[16], rev[16], n, i, k;
+
+	grant_frames(f, 16);
+	for (i = 0; i < 16; i++)
+		refs[i] = 8 + i;
+	for (n = 1; n <= 16; n += 15) {
+		uint64_t t0 = now_ns();
+		struct xv_copy_seg seg;
+		char buf[64];
+
+		for (k = 0; k < iters; k++) {
+			void *m;
+
+			ck_assert_int_eq(XV_PLAT_CALL(bp, map_grants, 1, n,
+						      refs, true, &m, NULL),
+					 0);
+			ck_assert_int_eq(XV_PLAT_CALL(bp, unmap_grants, m, n),
+					 0);
+		}
+		printf("sim map+unmap of %2u frame(s): %8.0f ns\n", n,
+		       (double)(now_ns() - t0) / iters);
+		if (n != 1) {
+			/* Refs in reverse: no run coalesces, 16 mmaps. */
+			for (i = 0; i < 16; i++)
+				rev[i] = refs[15 - i];
+			t0 = now_ns();
+			for (k = 0; k < iters; k++) {
+				void *m;
+
+				ck_assert_int_eq(XV_PLAT_CALL(bp, map_grants, 1,
+							      16, rev, true, &m,
+							      NULL),
+						 0);
+				ck_assert_int_eq(
+				    XV_PLAT_CALL(bp, unmap_grants, m, 16), 0);
+			}
+			printf("sim map+unmap of 16 scattered: %8.0f ns\n",
+			       (double)(now_ns() - t0) / iters);
+			continue;
+		}
+		seg = (struct xv_copy_seg){
+		    .local = buf, .ref = 8, .domid = 1, .len = 64};
+		t0 = now_ns();
+		for (k = 0; k < iters; k++)
+			ck_assert_int_eq(XV_PLAT_CALL(bp, grant_copy, &seg, 1),
+					 0);
+		printf("sim grant copy of 64 bytes:    %8.0f ns\n",
+		       (double)(now_ns() - t0) / iters);
+	}
+	xenvirtio_ctx_close(b);
+	xenvirtio_ctx_close(f);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sim");
@@ -479,6 +850,16 @@ int main(void)
 	tcase_add_test(tc, test_F7_share_refs_and_exhaustion);
 	tcase_add_test(tc, test_G1_foreign_map_privilege);
 	tcase_add_test(tc, test_store);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("processes");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_mp_two_processes_alias);
+	tcase_add_test(tc, test_mp_killed_mapper_reaped);
+	tcase_add_test(tc, test_mp_killed_frontend_zombie);
+	tcase_add_test(tc, test_mp_evtchn_poll);
+	tcase_add_test(tc, test_bench_map_unmap);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }
