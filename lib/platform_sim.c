@@ -42,19 +42,45 @@
 
 #define XV_SIM_MAX_BATCH (1u << 20)
 
-static struct xv_sim_region *xv_sim_region_new(uint32_t count, uint32_t nidx,
+/* Regions of up to this many idx[] elements are kept for reuse, so that a
+ * backend mapping and unmapping requests does not call malloc each time. */
+#define XV_SIM_SPARE_CAP 64u
+#define XV_SIM_SPARE_MAX 32u
+
+static struct xv_sim_region *xv_sim_region_new(struct xv_sim *s, uint32_t count,
+					       uint32_t nidx,
 					       enum xv_sim_region_kind kind)
 {
-	struct xv_sim_region *r;
+	struct xv_sim_region *r = NULL;
 
-	r = malloc(sizeof(*r) + (size_t)nidx * sizeof(r->idx[0]));
-	if (!r)
-		return NULL;
+	if (nidx <= XV_SIM_SPARE_CAP && s->spare) {
+		r = s->spare;
+		s->spare = r->next;
+		s->nr_spare--;
+	} else {
+		uint32_t cap = XV_MAX(nidx, XV_SIM_SPARE_CAP);
+
+		r = malloc(sizeof(*r) + (size_t)cap * sizeof(r->idx[0]));
+		if (!r)
+			return NULL;
+		r->cap = cap;
+	}
 	r->next = NULL;
 	r->va = NULL;
 	r->count = count;
 	r->kind = kind;
 	return r;
+}
+
+static void xv_sim_region_free(struct xv_sim *s, struct xv_sim_region *r)
+{
+	if (r->cap == XV_SIM_SPARE_CAP && s->nr_spare < XV_SIM_SPARE_MAX) {
+		r->next = s->spare;
+		s->spare = r;
+		s->nr_spare++;
+		return;
+	}
+	free(r);
 }
 
 static void xv_sim_region_add(struct xv_sim *s, struct xv_sim_region *r)
@@ -197,7 +223,7 @@ static int xv_sim_frames_alloc(struct xv_platform *p, uint32_t count, void **va)
 	err = xv_sim_fault_hit(s, XENVIRTIO_SIM_OP_FRAMES_ALLOC, NULL);
 	if (err)
 		return err;
-	r = xv_sim_region_new(count, 1, XV_SIM_REG_FRAMES);
+	r = xv_sim_region_new(s, count, 1, XV_SIM_REG_FRAMES);
 	if (!r)
 		return -ENOMEM;
 	xv_sim_lock(s);
@@ -206,7 +232,7 @@ static int xv_sim_frames_alloc(struct xv_platform *p, uint32_t count, void **va)
 		xv_sim_bits(xv_sim_bitmap(s, p->domid), first, count, true);
 	xv_sim_unlock(s);
 	if (first == XV_SIM_NONE) {
-		free(r);
+		xv_sim_region_free(s, r);
 		return -ENOMEM;
 	}
 	m = mmap(NULL, (size_t)count * XV_PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -216,7 +242,7 @@ static int xv_sim_frames_alloc(struct xv_platform *p, uint32_t count, void **va)
 		xv_sim_lock(s);
 		xv_sim_bits(xv_sim_bitmap(s, p->domid), first, count, false);
 		xv_sim_unlock(s);
-		free(r);
+		xv_sim_region_free(s, r);
 		return err;
 	}
 	memset(m, 0, (size_t)count * XV_PAGE_SIZE); /* F1 */
@@ -277,13 +303,13 @@ static int xv_sim_frames_free(struct xv_platform *p, void *va, uint32_t count)
 		xv_sim_bits(xv_sim_bitmap(s, p->domid), first, count, false);
 	xv_sim_unlock(s);
 	if (busy) {
-		xv_err(s->ctx, "sim: frames at %p are still granted or mapped",
-		       va);
+		xv_warn(s->ctx, "sim: frames at %p are still granted or mapped",
+			va);
 		return -EBUSY;
 	}
 	xv_sim_region_find(s, va, count, XV_SIM_REG_FRAMES, true);
 	munmap(va, (size_t)count * XV_PAGE_SIZE);
-	free(r);
+	xv_sim_region_free(s, r);
 	return 0;
 }
 
@@ -426,7 +452,7 @@ static int xv_sim_share_pages(struct xv_platform *p, uint16_t domid,
 	err = xv_sim_fault_hit(s, XENVIRTIO_SIM_OP_GRANT_ACCESS, NULL);
 	if (err)
 		return err;
-	r = xv_sim_region_new(count, 2 * count, XV_SIM_REG_SHARED);
+	r = xv_sim_region_new(s, count, 2 * count, XV_SIM_REG_SHARED);
 	if (!r)
 		return -ENOMEM;
 	xv_sim_lock(s);
@@ -474,7 +500,7 @@ err_frames:
 	for (i = 0; i < got; i++)
 		xv_sim_bits(bm, r->idx[i], 1, false);
 	xv_sim_unlock(s);
-	free(r);
+	xv_sim_region_free(s, r);
 	return err;
 }
 
@@ -518,7 +544,7 @@ static int xv_sim_unshare_pages(struct xv_platform *p, void *va, uint32_t count)
 		return err;
 	xv_sim_region_find(s, va, count, XV_SIM_REG_SHARED, true);
 	munmap(va, (size_t)count * XV_PAGE_SIZE);
-	free(r);
+	xv_sim_region_free(s, r);
 	return 0;
 }
 
@@ -599,7 +625,7 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 	if (ferr && fidx >= count)
 		fidx = count - 1;
 	/* idx[] gets the maptrack entries, frames the frame of each. */
-	r = xv_sim_region_new(count, 2 * count, XV_SIM_REG_MAP);
+	r = xv_sim_region_new(s, count, 2 * count, XV_SIM_REG_MAP);
 	if (!r)
 		return -ENOMEM;
 	frames = &r->idx[count];
@@ -608,7 +634,7 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 		xv_sim_unlock(s);
 		for (i = 0; status && i < count; i++)
 			status[i] = XV_GNTST_BAD_DOMAIN;
-		free(r);
+		xv_sim_region_free(s, r);
 		return -ESRCH;
 	}
 	for (i = 0; i < count; i++) {
@@ -639,7 +665,7 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 	if (err) {
 		xv_sim_release_entries(s, r->idx, count);
 		xv_sim_unlock(s);
-		free(r);
+		xv_sim_region_free(s, r);
 		return err;
 	}
 	xv_sim_unlock(s);
@@ -651,7 +677,7 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 		xv_sim_unlock(s);
 		for (i = 0; status && i < count; i++)
 			status[i] = XV_GNTST_NO_DEVICE_SPACE;
-		free(r);
+		xv_sim_region_free(s, r);
 		return err < 0 ? err : -ENOMEM;
 	}
 	r->va = m;
@@ -672,7 +698,7 @@ static int xv_sim_unmap_region(struct xv_sim *s, void *va, uint32_t count,
 	xv_sim_lock(s);
 	xv_sim_release_entries(s, r->idx, count);
 	xv_sim_unlock(s);
-	free(r);
+	xv_sim_region_free(s, r);
 	return 0;
 }
 
@@ -759,7 +785,7 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 	ferr = xv_sim_fault_hit(s, XENVIRTIO_SIM_OP_FOREIGN_MAP, &fidx);
 	if (ferr && fidx >= count)
 		fidx = count - 1;
-	r = xv_sim_region_new(count, 2 * count, XV_SIM_REG_FOREIGN);
+	r = xv_sim_region_new(s, count, 2 * count, XV_SIM_REG_FOREIGN);
 	if (!r)
 		return -ENOMEM;
 	frames = &r->idx[count];
@@ -768,7 +794,7 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 		xv_sim_unlock(s);
 		for (i = 0; errs && i < count; i++)
 			errs[i] = -ESRCH;
-		free(r);
+		xv_sim_region_free(s, r);
 		return -ESRCH;
 	}
 	for (i = 0; i < count; i++) {
@@ -793,7 +819,7 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 	if (err) {
 		xv_sim_release_entries(s, r->idx, count);
 		xv_sim_unlock(s);
-		free(r);
+		xv_sim_region_free(s, r);
 		return err;
 	}
 	xv_sim_unlock(s);
@@ -803,7 +829,7 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 		xv_sim_lock(s);
 		xv_sim_release_entries(s, r->idx, count);
 		xv_sim_unlock(s);
-		free(r);
+		xv_sim_region_free(s, r);
 		return err;
 	}
 	r->va = m;
@@ -815,6 +841,17 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 static int xv_sim_unmap_foreign(struct xv_platform *p, void *va, uint32_t count)
 {
 	return xv_sim_unmap_region(xv_sim_of(p), va, count, XV_SIM_REG_FOREIGN);
+}
+
+static void xv_sim_spare_drop(struct xv_sim *s)
+{
+	struct xv_sim_region *r;
+
+	while ((r = s->spare)) {
+		s->spare = r->next;
+		free(r);
+	}
+	s->nr_spare = 0;
 }
 
 void xv_sim_region_release_all(struct xv_sim *s)
@@ -832,6 +869,7 @@ void xv_sim_region_release_all(struct xv_sim *s)
 		}
 		free(r);
 	}
+	xv_sim_spare_drop(s);
 }
 
 void xv_sim_region_release_local(struct xv_sim *s)
@@ -843,6 +881,7 @@ void xv_sim_region_release_local(struct xv_sim *s)
 		munmap(r->va, (size_t)r->count * XV_PAGE_SIZE);
 		free(r);
 	}
+	xv_sim_spare_drop(s);
 }
 
 static int xv_sim_open(struct xenvirtio_ctx *ctx, const char *args,

@@ -151,14 +151,18 @@ void xv_sim_lock(struct xv_sim *s)
 	if (r == EOWNERDEAD) {
 		/* A process died inside the lock; its half-done update is
 		 * not repaired, but the world stays usable. */
-		xv_warn(s->ctx, "sim: a process died holding the world lock");
 		pthread_mutex_consistent(&s->hdr->lock);
+		s->lock_recovered = true;
 	}
 }
 
 void xv_sim_unlock(struct xv_sim *s)
 {
 	pthread_mutex_unlock(&s->hdr->lock);
+	if (xv_unlikely(s->lock_recovered)) {
+		s->lock_recovered = false;
+		xv_warn(s->ctx, "sim: a process died holding the world lock");
+	}
 }
 
 /* State and start time of @pid from /proc, -ENOENT if it does not exist. */
@@ -510,7 +514,7 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 	struct xv_sim *s;
 	struct xv_sim_dom *dom;
 	uint64_t start = 0;
-	char state;
+	char state, why[160] = "";
 	uint32_t d;
 	int r;
 
@@ -551,8 +555,9 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 	if (a.domid >= 0) {
 		d = (uint32_t)a.domid;
 		if (s->doms[d].pid > 0) {
-			xv_err(ctx, "sim: domain %u is attached by process %d",
-			       d, (int)s->doms[d].pid);
+			snprintf(why, sizeof(why),
+				 "domain %u is attached by process %d", d,
+				 (int)s->doms[d].pid);
 			r = -EBUSY;
 			goto err_unlock;
 		}
@@ -561,17 +566,17 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 			if (s->doms[d].pid <= 0 && !xv_sim_dom_mapped(s, d))
 				break;
 		if (d == s->hdr->max_domains) {
-			xv_err(ctx, "sim: no free domain in '%s'", s->path);
+			snprintf(why, sizeof(why), "no free domain");
 			r = -ENOSPC;
 			goto err_unlock;
 		}
 	}
 	if (xv_sim_dom_mapped(s, (uint16_t)d)) {
 		/* A zombie: a live process still maps its memory. */
-		xv_err(ctx,
-		       "sim: domain %u's memory is still mapped by "
-		       "another domain",
-		       d);
+		snprintf(why, sizeof(why),
+			 "domain %u's memory is still mapped by another "
+			 "domain",
+			 d);
 		r = -EBUSY;
 		goto err_unlock;
 	}
@@ -613,6 +618,9 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 
 err_unlock:
 	xv_sim_unlock(s);
+	/* Logged without the world lock held. */
+	if (why[0])
+		xv_err(ctx, "sim: cannot attach to '%s': %s", s->path, why);
 err_unmap:
 	munmap(s->meta, s->meta_len);
 err_close:

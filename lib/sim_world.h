@@ -146,6 +146,7 @@ struct xv_sim_region {
 	struct xv_sim_region *next;
 	void *va;
 	uint32_t count;
+	uint32_t cap; /* elements of idx[] allocated */
 	enum xv_sim_region_kind kind;
 	uint32_t idx[];
 };
@@ -173,7 +174,10 @@ struct xv_sim {
 	int evfd;
 	struct xv_sim_region *regions;
 	struct xv_sim_fault faults[XENVIRTIO_SIM_OP_COUNT];
-	uint32_t next_pending; /* round-robin start for pending() */
+	uint32_t next_pending;	     /* round-robin start for pending() */
+	bool lock_recovered;	     /* EOWNERDEAD seen: warn after unlock */
+	struct xv_sim_region *spare; /* freed regions kept for reuse */
+	unsigned int nr_spare;
 };
 
 static inline struct xv_sim *xv_sim_of(struct xv_platform *p)
