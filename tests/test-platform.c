@@ -430,7 +430,9 @@ START_TEST(test_E_evtchn_bind_refused)
 {
 	int pb;
 
-	NEED(bp, XV_CAP_EVTCHN);
+	/* On Xen the other domain would have to exist. */
+	if (!on_sim)
+		return;
 	pb = xenvirtio_evtchn_alloc_unbound(back, front_domid == 3 ? 2 : 3);
 	ck_assert_int_ge(pb, 1);
 	if (on_sim)

@@ -9,6 +9,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -866,6 +867,102 @@ START_TEST(test_mp_evtchn_poll)
 }
 END_TEST
 
+/*
+ * F3 under a race: a backend process maps and unmaps a ref while the
+ * frontend grants and revokes it. Revoke must never succeed while the
+ * backend holds a map, and a map must never see a revoked entry.
+ */
+START_TEST(test_mp_F3_revoke_map_race)
+{
+	struct xenvirtio_ctx *f = must_open("domid=1");
+	struct xv_platform *fp = xv_plat(f);
+	unsigned int iters =
+	    getenv("XV_VALGRIND") && *getenv("XV_VALGRIND") ? 300 : 5000;
+	unsigned int revoked = 0, busy = 0, i;
+	int up[2], down[2], mapped;
+	uint64_t gfn;
+	uint8_t *va;
+	pid_t pid;
+
+	ck_assert_int_eq(XV_PLAT_CALL(fp, frames_alloc, 1, (void **)&va), 0);
+	ck_assert_int_eq(XV_PLAT_CALL(fp, frame_lookup, va, &gfn), 0);
+	ck_assert_int_eq(pipe(up), 0);
+	ck_assert_int_eq(pipe(down), 0);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xenvirtio_ctx *b = child_open("domid=0");
+		uint32_t ref = 8;
+		int n = 0;
+
+		pipe_put(up[1], 0);
+		for (;;) {
+			uint8_t *m;
+			uint16_t fl;
+
+			if (XV_PLAT_CALL(xv_plat(b), map_grants, 1, 1, &ref,
+					 true, (void **)&m, NULL) == 0) {
+				/* While we hold it, it must stay granted. */
+				xv_sim_grant_entry(b, 1, 8, &fl, NULL, NULL);
+				if ((fl & XV_GTF_TYPE_MASK) !=
+					XV_GTF_permit_access ||
+				    !(fl & XV_GTF_writing))
+					_exit(86);
+				m[0]++;
+				xv_sim_grant_entry(b, 1, 8, &fl, NULL, NULL);
+				if ((fl & XV_GTF_TYPE_MASK) !=
+				    XV_GTF_permit_access)
+					_exit(87);
+				if (XV_PLAT_CALL(xv_plat(b), unmap_grants, m,
+						 1))
+					_exit(88);
+				n++;
+			}
+			{
+				struct pollfd pfd = {.fd = down[0],
+						     .events = POLLIN};
+
+				if (poll(&pfd, 1, 0) == 1)
+					break;
+			}
+		}
+		pipe_put(up[1], n);
+		xenvirtio_ctx_close(b);
+		xenvirtio_ctx_close(f);
+		_exit(0);
+	}
+	ck_assert_int_eq(pipe_get(up[0]), 0);
+	for (i = 0; i < iters; i++) {
+		int r;
+
+		ck_assert_int_eq(
+		    XV_PLAT_CALL(fp, grant_access, 8, 0, gfn, false), 0);
+		do {
+			r = XV_PLAT_CALL(fp, end_access, 8);
+			if (r == -EBUSY) {
+				busy++;
+				sched_yield();
+			}
+		} while (r == -EBUSY);
+		ck_assert_int_eq(r, 0);
+		revoked++;
+	}
+	pipe_put(down[1], 1);
+	mapped = pipe_get(up[0]);
+	ck_assert_int_eq(wait_child(pid), 0);
+	printf("revoke/map race: %u revokes, %u busy retries, %d maps\n",
+	       revoked, busy, mapped);
+	ck_assert_int_ge(mapped, 0);
+	ck_assert_int_eq(va[0], (uint8_t)mapped); /* every write landed */
+	ck_assert_uint_eq(gflags(f, 1, 8), 0);
+	close(up[0]);
+	close(up[1]);
+	close(down[0]);
+	close(down[1]);
+	xenvirtio_ctx_close(f);
+}
+END_TEST
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -963,6 +1060,7 @@ int main(void)
 	tcase_add_test(tc, test_mp_killed_mapper_reaped);
 	tcase_add_test(tc, test_mp_killed_frontend_zombie);
 	tcase_add_test(tc, test_mp_evtchn_poll);
+	tcase_add_test(tc, test_mp_F3_revoke_map_race);
 	tcase_add_test(tc, test_bench_map_unmap);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);

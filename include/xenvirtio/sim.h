@@ -65,13 +65,20 @@ int xenvirtio_sim_world_destroy(const char *path);
 
 /**
  * enum xenvirtio_sim_op - operations fault injection can target
- * @XENVIRTIO_SIM_OP_MAP: grant map (backend)
- * @XENVIRTIO_SIM_OP_COPY: grant copy (backend)
- * @XENVIRTIO_SIM_OP_FOREIGN_MAP: foreign map (backend)
- * @XENVIRTIO_SIM_OP_GRANT_ACCESS: granting a ref (frontend)
+ * @XENVIRTIO_SIM_OP_MAP: grant map (backend); per-element @index
+ * @XENVIRTIO_SIM_OP_COPY: grant copy (backend); per-segment @index, the
+ *	other segments are still copied
+ * @XENVIRTIO_SIM_OP_FOREIGN_MAP: foreign map (backend); per-frame @index
+ * @XENVIRTIO_SIM_OP_GRANT_ACCESS: granting a ref (frontend): grant_access,
+ *	and share_pages as a whole
  * @XENVIRTIO_SIM_OP_FRAMES_ALLOC: allocating grantable frames (frontend)
  * @XENVIRTIO_SIM_OP_NOTIFY: event channel notify
  * @XENVIRTIO_SIM_OP_COUNT: number of operations
+ *
+ * Errors are mapped to grant status codes for batched calls: -EAGAIN to
+ * EAGAIN, -ENOSPC to NO_SPACE, -EPERM/-EACCES to PERMISSION_DENIED, -EINVAL
+ * to BAD_GNTREF, -ESRCH to BAD_DOMAIN, -EFAULT to BAD_VIRT_ADDR, -E2BIG to
+ * ADDRESS_TOO_BIG, anything else to GENERAL_ERROR.
  */
 enum xenvirtio_sim_op {
 	XENVIRTIO_SIM_OP_MAP = 0,
@@ -95,8 +102,12 @@ enum xenvirtio_sim_op {
  * @index: element of a batched call that fails (0 for unbatched ops)
  * @repeat: 0 to fail once, 1 to fail that call and every later one
  *
- * Return: 0; -EINVAL for a bad @op, @err >= 0, or a context that is not on
- * the simulated platform.
+ * Faults are deterministic and belong to the context (not to the world):
+ * counting starts at this call. An @index beyond a batch fails its last
+ * element.
+ *
+ * Return: 0; -EINVAL for a bad @op, @err >= 0 (with @nth != 0), or a context
+ * that is not on the simulated platform.
  */
 int xenvirtio_sim_inject_fault(struct xenvirtio_ctx *ctx,
 			       enum xenvirtio_sim_op op, unsigned int nth,
