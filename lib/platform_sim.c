@@ -590,6 +590,14 @@ static int16_t xv_sim_pin(struct xv_sim *s, uint16_t granter, uint32_t ref,
 		}
 		a->frame = f;
 	}
+	if (a->frame >= s->hdr->frames_per_domain) { /* a corrupt world */
+		if (!a->pins)
+			__atomic_fetch_and(
+			    &g->word,
+			    ~(uint32_t)(XV_GTF_reading | XV_GTF_writing),
+			    __ATOMIC_SEQ_CST);
+		return XV_GNTST_GENERAL_ERROR;
+	}
 	a->pins++;
 	if (writable)
 		a->wpins++;
@@ -602,9 +610,17 @@ static void xv_sim_release_entries(struct xv_sim *s, const uint32_t *mt,
 {
 	uint32_t i;
 
-	for (i = 0; i < n; i++)
-		if (mt[i] != XV_SIM_NONE)
+	for (i = 0; i < n; i++) {
+		const struct xv_sim_mt *e;
+
+		if (mt[i] >= xv_sim_mt_hw(s))
+			continue;
+		e = &xv_sim_mt(s)[mt[i]];
+		/* Only entries still ours (a reap may have taken them). */
+		if (e->kind != XV_SIM_MT_FREE && e->mapper == s->base.domid &&
+		    e->gen == s->gen)
 			xv_sim_mt_release(s, mt[i]);
+	}
 }
 
 static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,

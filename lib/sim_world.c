@@ -220,9 +220,14 @@ static uint32_t xv_sim_mt_alloc(struct xv_sim *s)
 	struct xv_sim_mt *mt = xv_sim_mt(s);
 	uint32_t i;
 
-	if (h->mt_free != XV_SIM_NONE) {
+	if (h->mt_free != XV_SIM_NONE && h->mt_free < xv_sim_mt_hw(s) &&
+	    mt[h->mt_free].kind == XV_SIM_MT_FREE) {
 		i = h->mt_free;
 		h->mt_free = mt[i].next_free;
+	} else if (h->mt_free != XV_SIM_NONE) {
+		/* A corrupt free list: forget it, leaking its entries. */
+		h->mt_free = XV_SIM_NONE;
+		return xv_sim_mt_alloc(s);
 	} else if (h->mt_hw < h->maptrack_entries) {
 		i = h->mt_hw++;
 	} else {
@@ -248,20 +253,30 @@ void xv_sim_unpin(struct xv_sim *s, uint16_t granter, uint32_t ref,
 
 void xv_sim_mt_release(struct xv_sim *s, uint32_t i)
 {
-	struct xv_sim_mt *e = &xv_sim_mt(s)[i];
+	struct xv_sim_hdr *h = s->hdr;
+	struct xv_sim_mt *e;
 
-	if (e->kind == XV_SIM_MT_GRANT)
-		xv_sim_unpin(s, e->granter, e->ref, e->writable);
-	if (e->kind != XV_SIM_MT_FREE) {
-		uint32_t *pins = &xv_sim_pins(s, e->granter)[e->frame];
+	if (i >= xv_sim_mt_hw(s))
+		return;
+	e = &xv_sim_mt(s)[i];
+	if (e->kind == XV_SIM_MT_FREE)
+		return;
+	/* Every process can write the world: index with checked values. */
+	if (e->granter < h->max_domains) {
+		if (e->kind == XV_SIM_MT_GRANT && e->ref < h->grant_entries)
+			xv_sim_unpin(s, e->granter, e->ref, e->writable);
+		if (e->frame < h->frames_per_domain) {
+			uint32_t *pins = &xv_sim_pins(s, e->granter)[e->frame];
 
-		if (*pins)
-			(*pins)--;
-		s->hdr->mt_used--;
+			if (*pins)
+				(*pins)--;
+		}
 	}
+	if (h->mt_used)
+		h->mt_used--;
 	memset(e, 0, sizeof(*e));
-	e->next_free = s->hdr->mt_free;
-	s->hdr->mt_free = i;
+	e->next_free = h->mt_free;
+	h->mt_free = i;
 }
 
 uint32_t xv_sim_mt_take(struct xv_sim *s, uint8_t kind, uint16_t granter,
@@ -308,7 +323,7 @@ static int xv_sim_reap_locked(struct xv_sim *s)
 			dead_any = true;
 		}
 	}
-	for (i = 0; i < h->mt_hw; i++) {
+	for (i = 0; i < xv_sim_mt_hw(s); i++) {
 		struct xv_sim_mt *e = &mt[i];
 
 		if (e->kind == XV_SIM_MT_FREE || e->mapper >= h->max_domains)
@@ -434,7 +449,7 @@ static bool xv_sim_dom_mapped(struct xv_sim *s, uint16_t d)
 	struct xv_sim_mt *mt = xv_sim_mt(s);
 	uint32_t i;
 
-	for (i = 0; i < s->hdr->mt_hw; i++)
+	for (i = 0; i < xv_sim_mt_hw(s); i++)
 		if (mt[i].kind != XV_SIM_MT_FREE && mt[i].granter == d)
 			return true;
 	return false;
@@ -488,8 +503,16 @@ static int xv_sim_map_world(struct xv_sim *s)
 			      h.grant_entries);
 		if (want.meta_len != h.meta_len ||
 		    want.file_len != h.file_len ||
+		    want.maptrack_entries != h.maptrack_entries ||
+		    want.nr_ports != h.nr_ports || want.dom_off != h.dom_off ||
+		    want.gnttab_off != h.gnttab_off ||
+		    want.act_off != h.act_off ||
+		    want.bitmap_off != h.bitmap_off ||
+		    want.pins_off != h.pins_off ||
 		    want.maptrack_off != h.maptrack_off ||
+		    want.evtchn_off != h.evtchn_off ||
 		    want.store_off != h.store_off ||
+		    want.frames_off != h.frames_off ||
 		    (uint64_t)st.st_size < h.file_len) {
 			xv_err(s->ctx, "sim: '%s' has a bad layout", s->path);
 			return -EBADMSG;

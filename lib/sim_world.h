@@ -214,6 +214,12 @@ static inline struct xv_sim_mt *xv_sim_mt(struct xv_sim *s)
 	return (struct xv_sim_mt *)(s->meta + s->hdr->maptrack_off);
 }
 
+/* Maptrack entries ever used, bounded by the table (the world is shared). */
+static inline uint32_t xv_sim_mt_hw(const struct xv_sim *s)
+{
+	return XV_MIN(s->hdr->mt_hw, s->hdr->maptrack_entries);
+}
+
 static inline struct xv_sim_port *xv_sim_ports(struct xv_sim *s, uint16_t d)
 {
 	return (struct xv_sim_port *)(s->meta + s->hdr->evtchn_off) +
