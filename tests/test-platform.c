@@ -20,10 +20,11 @@
 
 #include "platform.h"
 #include "sim_world.h"
+#include "sim-testworld.h"
 
 static bool on_sim;
-static char world_dir[64];
-static char world_path[96];
+static struct xv_sim_test_world world;
+static const char *world_path = world.path;
 static struct xenvirtio_ctx *front, *back;
 static struct xv_platform *fp, *bp;
 static uint16_t front_domid, back_domid;
@@ -42,11 +43,7 @@ static void setup(void)
 
 	xv_test_expect_errors(0);
 	if (on_sim) {
-		snprintf(world_dir, sizeof(world_dir), "/tmp/xvplat-XXXXXX");
-		ck_assert_ptr_nonnull(mkdtemp(world_dir));
-		snprintf(world_path, sizeof(world_path), "%s/w", world_dir);
-		ck_assert_int_eq(
-		    xenvirtio_sim_world_create(world_path, 4, 64, 256), 0);
+		xv_sim_test_world_create(&world, 4, 64, 256);
 		snprintf(spec, sizeof(spec), "sim:%s,domid=0", world_path);
 		open_ctx(spec, &back);
 		snprintf(spec, sizeof(spec), "sim:%s,domid=1", world_path);
@@ -68,7 +65,7 @@ static void teardown(void)
 	front = back = NULL;
 	if (on_sim) {
 		ck_assert_int_eq(xenvirtio_sim_world_destroy(world_path), 0);
-		rmdir(world_dir);
+		rmdir(world.dir);
 	}
 }
 
