@@ -509,15 +509,19 @@ static int xv_sim_unshare_pages(struct xv_platform *p, void *va, uint32_t count)
 	struct xv_sim *s = xv_sim_of(p);
 	struct xv_sim_gnt *gt = xv_sim_gnttab(s, p->domid);
 	struct xv_sim_region *r;
-	uint32_t *old, i;
+	uint32_t small[32], *old = small, i;
 	int err = 0;
 
 	r = xv_sim_region_find(s, va, count, XV_SIM_REG_SHARED, false);
 	if (!r)
 		return -EINVAL;
-	old = calloc(count, sizeof(*old));
-	if (!old)
-		return -ENOMEM;
+	if (count > XV_ARRAY_SIZE(small)) {
+		old = calloc(count, sizeof(*old));
+		if (!old)
+			return -ENOMEM;
+	} else {
+		memset(small, 0, sizeof(small));
+	}
 	xv_sim_lock(s);
 	if (xv_sim_frames_pinned(s, r->idx, 1, count))
 		err = -EBUSY; /* foreign-mapped */
@@ -539,7 +543,8 @@ static int xv_sim_unshare_pages(struct xv_platform *p, void *va, uint32_t count)
 			xv_sim_bits(xv_sim_bitmap(s, p->domid), r->idx[i], 1,
 				    false);
 	xv_sim_unlock(s);
-	free(old);
+	if (old != small)
+		free(old);
 	if (err)
 		return err;
 	xv_sim_region_find(s, va, count, XV_SIM_REG_SHARED, true);
