@@ -265,6 +265,32 @@ START_TEST(test_F3_unshare_while_mapped_busy)
 }
 END_TEST
 
+/* A ref whose access has ended cannot be mapped any more (G5). */
+START_TEST(test_G5_map_revoked_ref)
+{
+	uint32_t refs[2];
+	int16_t st[2] = {99, 99};
+	void *va = NULL, *f, *g;
+	uint32_t live;
+
+	NEED(fp, XV_CAP_SHARE_PAGES);
+	NEED(bp, XV_CAP_MAP);
+	f = do_share(1, true, back_domid, &refs[0]);
+	g = do_share(1, true, back_domid, &live);
+	do_unshare(f, 1);
+	refs[1] = live;
+	ck_assert_int_lt(
+	    XV_PLAT_CALL(bp, map_grants, front_domid, 2, refs, false, &va, st),
+	    0);
+	ck_assert_ptr_null(va);
+	ck_assert_int_lt(st[0], 0);
+	ck_assert_int_eq(st[1], XV_GNTST_OKAY);
+	if (on_sim)
+		ck_assert_int_eq(st[0], XV_GNTST_BAD_GNTREF);
+	do_unshare(g, 1); /* the good ref was not left busy */
+}
+END_TEST
+
 /* Unmapping something that was never mapped is caller misuse. */
 START_TEST(test_G_unmap_unknown)
 {
@@ -525,6 +551,7 @@ int main(void)
 	tcase_add_test(tc, test_G_wrong_domid_refused);
 	tcase_add_test(tc, test_G4_batch_map_all_or_nothing);
 	tcase_add_test(tc, test_F3_unshare_while_mapped_busy);
+	tcase_add_test(tc, test_G5_map_revoked_ref);
 	tcase_add_test(tc, test_G_unmap_unknown);
 	tcase_add_test(tc, test_G4_copy_status_per_segment);
 	tcase_add_test(tc, test_G_copy_across_frame_refused);
