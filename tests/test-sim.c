@@ -564,6 +564,57 @@ START_TEST(test_G4_injected_faults_frontend_foreign)
 }
 END_TEST
 
+/*
+ * Many ports pending at once: each is reported exactly once, even when
+ * more doorbells were rung than the socket buffer holds.
+ */
+START_TEST(test_E_many_ports_each_once)
+{
+	struct xenvirtio_ctx *f = must_open("domid=1"),
+			     *b = must_open("domid=0");
+	enum { N = 600 };
+	static int bport[N], fport[N];
+	static uint8_t seen[XV_SIM_NR_PORTS];
+	int i, p, n = 0;
+
+	for (i = 0; i < N; i++) {
+		bport[i] = xenvirtio_evtchn_alloc_unbound(b, 1);
+		ck_assert_int_ge(bport[i], 1);
+		fport[i] = xenvirtio_evtchn_bind(f, 0, (unsigned int)bport[i]);
+		ck_assert_int_ge(fport[i], 1);
+	}
+	for (i = 0; i < N; i++)
+		ck_assert_int_eq(xenvirtio_evtchn_notify(f, fport[i]), 0);
+	memset(seen, 0, sizeof(seen));
+	while ((p = xenvirtio_evtchn_pending(b)) > 0) {
+		ck_assert_int_lt(p, XV_SIM_NR_PORTS);
+		ck_assert_int_eq(seen[p], 0);
+		seen[p] = 1;
+		n++;
+	}
+	ck_assert_int_eq(p, -EAGAIN);
+	ck_assert_int_eq(n, N);
+	for (i = 0; i < N; i++)
+		ck_assert_int_eq(seen[bport[i]], 1);
+	/* All masked now: notifying again reports nothing until unmask. */
+	ck_assert_int_eq(xenvirtio_evtchn_notify(f, fport[7]), 0);
+	ck_assert_int_eq(xenvirtio_evtchn_pending(b), -EAGAIN);
+	ck_assert_int_eq(xenvirtio_evtchn_unmask(b, bport[7]), 0);
+	ck_assert_int_eq(xenvirtio_evtchn_pending(b), bport[7]);
+	/* Port table full. */
+	for (i = N + 1; i < (int)XV_SIM_NR_PORTS; i++)
+		ck_assert_int_ge(xenvirtio_evtchn_alloc_unbound(b, 1), 1);
+	ck_assert_int_eq(xenvirtio_evtchn_alloc_unbound(b, 1), -ENOSPC);
+	ck_assert_int_eq(xenvirtio_evtchn_alloc_unbound(b, 4), -ESRCH);
+	ck_assert_int_eq(xenvirtio_evtchn_bind(f, 4, 1), -ESRCH);
+	ck_assert_int_eq(xenvirtio_evtchn_bind(f, 0, 0), -EINVAL);
+	ck_assert_int_eq(xenvirtio_evtchn_unmask(b, 0), -EINVAL);
+	ck_assert_int_eq(xenvirtio_evtchn_unbind(b, 5000), -EINVAL);
+	xenvirtio_ctx_close(b);
+	xenvirtio_ctx_close(f);
+}
+END_TEST
+
 /* ---- real processes sharing one world ---- */
 
 /* Read one int from @fd, waiting at most 10 s: -1 on timeout or EOF. */
@@ -1059,6 +1110,7 @@ int main(void)
 	tcase_add_test(tc, test_store);
 	tcase_add_test(tc, test_F7_maptrack_exhaustion);
 	tcase_add_test(tc, test_G4_injected_faults_frontend_foreign);
+	tcase_add_test(tc, test_E_many_ports_each_once);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("processes");

@@ -19,6 +19,14 @@
  * name the world by the same path (relative paths resolve against each
  * process's working directory).
  *
+ * Frontend modes: by default a domain has both the grant table (the caller
+ * picks refs: grant_access) and platform-chosen refs (share_pages, which
+ * takes free refs from the top of the table downwards, never in ascending
+ * runs); "refs=kernel" leaves only the latter, as on Xen's gntalloc. A
+ * frontend that mixes both must expect grant_access to find a ref taken
+ * (-EBUSY). An exhausted frame pool is -ENOMEM, a full grant table -ENOSPC,
+ * a full maptrack on the mapping side XV_GNTST_NO_SPACE (-ENOSPC).
+ *
  * Grant status codes of a refused map: a ref beyond the table or an entry
  * that is not granted gives XV_GNTST_BAD_GNTREF; an entry granted to another
  * domain, or a writable map of a read-only grant, gives
