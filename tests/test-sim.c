@@ -916,6 +916,45 @@ START_TEST(test_mp_evtchn_poll)
 }
 END_TEST
 
+static int warnings;
+
+static void count_warnings(void *opaque, enum xenvirtio_log_level level,
+			   const char *msg)
+{
+	if (level == XENVIRTIO_LOG_WARNING && strstr(msg, "world lock"))
+		warnings++;
+	xv_test_log(opaque, level, msg);
+}
+
+/* A process that dies inside the world lock does not wedge the world. */
+START_TEST(test_mp_lock_holder_dies)
+{
+	struct xenvirtio_ctx *b = must_open("domid=0");
+	pid_t pid;
+	int port;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xenvirtio_ctx *c = child_open("domid=1");
+
+		xv_sim_lock(xv_sim_from_ctx(c));
+		_exit(0); /* dies holding it */
+	}
+	ck_assert_int_eq(wait_child(pid), 0);
+	warnings = 0;
+	xenvirtio_ctx_set_log(b, count_warnings, NULL, XENVIRTIO_LOG_DEBUG);
+	port = xenvirtio_evtchn_alloc_unbound(b, 1);
+	ck_assert_int_ge(port, 1);
+	ck_assert_int_eq(warnings, 1);
+	/* The dead child's domain is reaped and can be attached again. */
+	ck_assert_int_eq(xenvirtio_sim_reap(b), 0);
+	xenvirtio_ctx_close(must_open("domid=1"));
+	ck_assert_int_eq(warnings, 1);
+	xenvirtio_ctx_close(b);
+}
+END_TEST
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -1121,6 +1160,7 @@ int main(void)
 	tcase_add_test(tc, test_mp_killed_frontend_zombie);
 	tcase_add_test(tc, test_mp_evtchn_poll);
 	tcase_add_test(tc, test_mp_F3_revoke_map_race);
+	tcase_add_test(tc, test_mp_lock_holder_dies);
 	tcase_add_test(tc, test_bench_map_unmap);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
