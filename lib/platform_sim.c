@@ -121,6 +121,15 @@ static void *xv_sim_map_frames(struct xv_sim *s, uint16_t d,
 	uint8_t *base;
 	uint32_t i = 0;
 
+	/* One run of consecutive frames: a single mmap, no reservation. */
+	while (i + 1 < count && frames[(i + 1) * stride] == frames[0] + i + 1)
+		i++;
+	if (i + 1 == count) {
+		base = mmap(NULL, len, prot, MAP_SHARED, s->fd,
+			    xv_sim_frame_off(s, d, frames[0]));
+		return base == MAP_FAILED ? NULL : base;
+	}
+	i = 0;
 	base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;

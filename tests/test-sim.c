@@ -1069,6 +1069,52 @@ START_TEST(test_mp_F3_revoke_map_race)
 }
 END_TEST
 
+static uint64_t cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct bench {
+	uint64_t wall, cpu;
+};
+
+static void bench_start(struct bench *b)
+{
+	b->wall = now_ns();
+	b->cpu = cpu_ns();
+}
+
+/* Wall time and CPU time per iteration (CPU time is steadier on a
+ * loaded machine). */
+static void bench_print(const struct bench *b, const char *what,
+			unsigned int iters)
+{
+	printf("sim %-28s %8.0f ns wall %8.0f ns cpu\n", what,
+	       (double)(now_ns() - b->wall) / iters,
+	       (double)(cpu_ns() - b->cpu) / iters);
+}
+
+static void bench_map(struct xv_platform *bp, const uint32_t *refs, uint32_t n,
+		      unsigned int iters, const char *what)
+{
+	struct bench b;
+	unsigned int k;
+
+	bench_start(&b);
+	for (k = 0; k < iters; k++) {
+		void *m;
+
+		ck_assert_int_eq(
+		    XV_PLAT_CALL(bp, map_grants, 1, n, refs, true, &m, NULL),
+		    0);
+		ck_assert_int_eq(XV_PLAT_CALL(bp, unmap_grants, m, n), 0);
+	}
+	bench_print(&b, what, iters);
+}
+
 /* Figures for the README: cost of a 1- and a 16-frame map+unmap. */
 START_TEST(test_bench_map_unmap)
 {
@@ -1077,55 +1123,25 @@ START_TEST(test_bench_map_unmap)
 	struct xv_platform *bp = xv_plat(b);
 	unsigned int iters =
 	    getenv("XV_VALGRIND") && *getenv("XV_VALGRIND") ? 50 : 5000;
-	uint32_t refs[16], rev[16], n, i, k;
+	uint32_t refs[16], rev[16], i, k;
+	struct xv_copy_seg seg;
+	struct bench t;
+	char buf[64];
 
 	grant_frames(f, 16);
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < 16; i++) {
 		refs[i] = 8 + i;
-	for (n = 1; n <= 16; n += 15) {
-		uint64_t t0 = now_ns();
-		struct xv_copy_seg seg;
-		char buf[64];
-
-		for (k = 0; k < iters; k++) {
-			void *m;
-
-			ck_assert_int_eq(XV_PLAT_CALL(bp, map_grants, 1, n,
-						      refs, true, &m, NULL),
-					 0);
-			ck_assert_int_eq(XV_PLAT_CALL(bp, unmap_grants, m, n),
-					 0);
-		}
-		printf("sim map+unmap of %2u frame(s): %8.0f ns\n", n,
-		       (double)(now_ns() - t0) / iters);
-		if (n != 1) {
-			/* Refs in reverse: no run coalesces, 16 mmaps. */
-			for (i = 0; i < 16; i++)
-				rev[i] = refs[15 - i];
-			t0 = now_ns();
-			for (k = 0; k < iters; k++) {
-				void *m;
-
-				ck_assert_int_eq(XV_PLAT_CALL(bp, map_grants, 1,
-							      16, rev, true, &m,
-							      NULL),
-						 0);
-				ck_assert_int_eq(
-				    XV_PLAT_CALL(bp, unmap_grants, m, 16), 0);
-			}
-			printf("sim map+unmap of 16 scattered: %8.0f ns\n",
-			       (double)(now_ns() - t0) / iters);
-			continue;
-		}
-		seg = (struct xv_copy_seg){
-		    .local = buf, .ref = 8, .domid = 1, .len = 64};
-		t0 = now_ns();
-		for (k = 0; k < iters; k++)
-			ck_assert_int_eq(XV_PLAT_CALL(bp, grant_copy, &seg, 1),
-					 0);
-		printf("sim grant copy of 64 bytes:    %8.0f ns\n",
-		       (double)(now_ns() - t0) / iters);
+		rev[i] = 8 + 15 - i; /* no two frames adjacent: 16 mmaps */
 	}
+	bench_map(bp, refs, 1, iters, "map+unmap 1 frame:");
+	bench_map(bp, refs, 16, iters, "map+unmap 16 frames:");
+	bench_map(bp, rev, 16, iters, "map+unmap 16 scattered:");
+	seg =
+	    (struct xv_copy_seg){.local = buf, .ref = 8, .domid = 1, .len = 64};
+	bench_start(&t);
+	for (k = 0; k < iters; k++)
+		ck_assert_int_eq(XV_PLAT_CALL(bp, grant_copy, &seg, 1), 0);
+	bench_print(&t, "grant copy 64 bytes:", iters);
 	xenvirtio_ctx_close(b);
 	xenvirtio_ctx_close(f);
 }
