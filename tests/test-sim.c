@@ -380,7 +380,7 @@ START_TEST(test_F7_share_refs_and_exhaustion)
 END_TEST
 
 /* Foreign maps: privileged domains only, per-frame errors, aliasing. */
-START_TEST(test_G1_foreign_map_privilege)
+START_TEST(test_foreign_map_privileged_only)
 {
 	struct xenvirtio_ctx *f = must_open("domid=1"),
 			     *u = must_open("domid=2"),
@@ -1161,7 +1161,7 @@ int main(void)
 	tcase_add_test(tc, test_G_map_bad_domain);
 	tcase_add_test(tc, test_F1_frames_zeroed_and_exhausted);
 	tcase_add_test(tc, test_F7_share_refs_and_exhaustion);
-	tcase_add_test(tc, test_G1_foreign_map_privilege);
+	tcase_add_test(tc, test_foreign_map_privileged_only);
 	tcase_add_test(tc, test_store);
 	tcase_add_test(tc, test_F7_maptrack_exhaustion);
 	tcase_add_test(tc, test_G4_injected_faults_frontend_foreign);
