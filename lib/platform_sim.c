@@ -44,7 +44,7 @@
 
 /* Regions of up to this many idx[] elements are kept for reuse, so that a
  * backend mapping and unmapping requests does not call malloc each time. */
-#define XV_SIM_SPARE_CAP 64u
+#define XV_SIM_SPARE_CAP 256u
 #define XV_SIM_SPARE_MAX 32u
 
 static struct xv_sim_region *xv_sim_region_new(struct xv_sim *s, uint32_t count,
