@@ -17,7 +17,18 @@
  * sockets live beside the world file (PATH.evtchn.N), so PATH must be short
  * enough for a unix socket name (about 100 bytes) and every process must
  * name the world by the same path (relative paths resolve against each
- * process's working directory).
+ * process's working directory) and contain no comma. A world on tmpfs
+ * (/dev/shm) keeps its frames off the disk.
+ *
+ * Trust: every attached process maps the world's tables writable, so the
+ * world is a test bench, not an isolation boundary. The library checks
+ * every index it reads from the world, but a hostile process can disturb
+ * the others' view of it.
+ *
+ * Processes: a context belongs to the process that opened it. After fork()
+ * the child may only close an inherited context, which releases the
+ * child's copy and leaves the parent's domain attached; a child that wants
+ * its own domain opens a new context.
  *
  * Frontend modes: by default a domain has both the grant table (the caller
  * picks refs: grant_access) and platform-chosen refs (share_pages, which
@@ -139,7 +150,7 @@ int xenvirtio_sim_inject_fault(struct xenvirtio_ctx *ctx,
  * ports at once, like a dead one.
  *
  * Return: the number of mappings released (>= 0); -EINVAL for a context
- * that is not on the simulated platform.
+ * that is not on the simulated platform; -ENOMEM.
  */
 int xenvirtio_sim_reap(struct xenvirtio_ctx *ctx);
 
