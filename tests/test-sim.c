@@ -615,6 +615,233 @@ START_TEST(test_E_many_ports_each_once)
 }
 END_TEST
 
+/* ---- a reference model of the grant rules, driven at random ---- */
+
+#define MODEL_REFS 8
+#define MODEL_MAPS 6
+
+struct model_ref {
+	bool granted, ro;
+	uint16_t domid;
+	uint32_t frame; /* index into the frontend's frames */
+	unsigned int pins, wpins;
+};
+
+struct model_map {
+	bool used, writable;
+	uint32_t n, refs[3];
+	uint8_t *va;
+};
+
+static uint64_t rng_state;
+
+static uint32_t rnd(uint32_t n)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state % n);
+}
+
+static void model_check_entries(struct xenvirtio_ctx *f,
+				const struct model_ref *m, uint64_t gfn0)
+{
+	uint32_t i;
+
+	for (i = 0; i < MODEL_REFS; i++) {
+		uint16_t fl, dom, want = 0;
+		uint32_t frame;
+
+		ck_assert_int_eq(
+		    xv_sim_grant_entry(f, 1, 8 + i, &fl, &dom, &frame), 0);
+		if (m[i].granted) {
+			want = XV_GTF_permit_access |
+			       (m[i].ro ? XV_GTF_readonly : 0);
+			ck_assert_uint_eq(dom, m[i].domid);
+			ck_assert_uint_eq(frame, gfn0 + m[i].frame);
+		}
+		if (m[i].pins)
+			want |= XV_GTF_reading;
+		if (m[i].wpins)
+			want |= XV_GTF_writing;
+		ck_assert_msg(fl == want, "ref %u: flags %#x, model %#x", 8 + i,
+			      fl, want);
+	}
+}
+
+/*
+ * Random grant, revoke, map, unmap and copy calls by a frontend and a
+ * backend, each checked against a model of Xen's rules: return codes,
+ * per-ref status, busy bits in the entries (G3, G4, F3), and the bytes
+ * seen through maps and copies.
+ */
+START_TEST(test_G_model_random_ops)
+{
+	struct xenvirtio_ctx *f = must_open("domid=1"),
+			     *b = must_open("domid=0");
+	struct xv_platform *fp = xv_plat(f), *bp = xv_plat(b);
+	struct model_ref m[MODEL_REFS];
+	struct model_map maps[MODEL_MAPS];
+	unsigned int steps =
+	    getenv("XV_VALGRIND") && *getenv("XV_VALGRIND") ? 300 : 5000;
+	unsigned int step, i, ok_maps = 0;
+	uint64_t gfn0;
+	uint8_t *fr;
+
+	rng_state = 0x9e3779b97f4a7c15ull ^ (uint64_t)_i;
+	printf("model: seed %#llx, %u steps\n", (unsigned long long)rng_state,
+	       steps);
+	memset(m, 0, sizeof(m));
+	memset(maps, 0, sizeof(maps));
+	ck_assert_int_eq(XV_PLAT_CALL(fp, frames_alloc, 4, (void **)&fr), 0);
+	ck_assert_int_eq(XV_PLAT_CALL(fp, frame_lookup, fr, &gfn0), 0);
+	for (step = 0; step < steps; step++) {
+		uint32_t r = rnd(MODEL_REFS), op = rnd(6);
+		struct model_ref *e = &m[r];
+		int ret;
+
+		switch (op) {
+		case 0: { /* grant */
+			uint16_t dom = rnd(4) ? 0 : 2;
+			uint32_t k = rnd(4);
+			bool ro = rnd(2);
+
+			ret = XV_PLAT_CALL(fp, grant_access, 8 + r, dom,
+					   gfn0 + k, ro);
+			if (e->granted) {
+				ck_assert_int_eq(ret, -EBUSY);
+			} else {
+				ck_assert_int_eq(ret, 0);
+				e->granted = true;
+				e->ro = ro;
+				e->domid = dom;
+				e->frame = k;
+			}
+			break;
+		}
+		case 1: /* revoke */
+			ret = XV_PLAT_CALL(fp, end_access, 8 + r);
+			if (!e->granted) {
+				ck_assert_int_eq(ret, -EINVAL);
+			} else if (e->pins) {
+				ck_assert_int_eq(ret, -EBUSY); /* F3 */
+			} else {
+				ck_assert_int_eq(ret, 0);
+				e->granted = false;
+			}
+			break;
+		case 2:
+		case 3: { /* map 1..3 refs */
+			struct model_map *mm = &maps[rnd(MODEL_MAPS)];
+			int16_t st[3];
+			bool w = rnd(2), good = true;
+			void *va = NULL;
+
+			if (mm->used)
+				break;
+			mm->n = 1 + rnd(3);
+			for (i = 0; i < mm->n; i++)
+				mm->refs[i] = rnd(MODEL_REFS);
+			ret = XV_PLAT_CALL(
+			    bp, map_grants, 1, mm->n,
+			    (const uint32_t[]){8 + mm->refs[0],
+					       8 + mm->refs[1 % mm->n],
+					       8 + mm->refs[2 % mm->n]},
+			    w, &va, st);
+			for (i = 0; i < mm->n; i++) {
+				const struct model_ref *x = &m[mm->refs[i]];
+				int16_t want = XV_GNTST_OKAY;
+
+				if (!x->granted)
+					want = XV_GNTST_BAD_GNTREF;
+				else if (x->domid != 0 || (w && x->ro))
+					want = XV_GNTST_PERMISSION_DENIED;
+				ck_assert_int_eq(st[i], want);
+				good = good && want == XV_GNTST_OKAY;
+			}
+			if (!good) {
+				ck_assert_int_lt(ret, 0);
+				ck_assert_ptr_null(va); /* G4 */
+				break;
+			}
+			ck_assert_int_eq(ret, 0);
+			mm->used = true;
+			mm->writable = w;
+			mm->va = va;
+			ok_maps++;
+			for (i = 0; i < mm->n; i++) {
+				struct model_ref *x = &m[mm->refs[i]];
+				uint8_t v = (uint8_t)rnd(256);
+
+				x->pins++;
+				x->wpins += w;
+				/* Same bytes on both sides. */
+				fr[x->frame * 4096 + 77] = v;
+				ck_assert_int_eq(mm->va[i * 4096 + 77], v);
+				if (w) {
+					mm->va[i * 4096 + 78] = v ^ 0xff;
+					ck_assert_int_eq(
+					    fr[x->frame * 4096 + 78], v ^ 0xff);
+				}
+			}
+			break;
+		}
+		case 4: { /* unmap */
+			struct model_map *mm = &maps[rnd(MODEL_MAPS)];
+
+			if (!mm->used)
+				break;
+			ck_assert_int_eq(
+			    XV_PLAT_CALL(bp, unmap_grants, mm->va, mm->n), 0);
+			for (i = 0; i < mm->n; i++) {
+				m[mm->refs[i]].pins--;
+				m[mm->refs[i]].wpins -= mm->writable;
+			}
+			mm->used = false;
+			break;
+		}
+		case 5: { /* copy one byte either way */
+			bool to = rnd(2);
+			uint8_t v = (uint8_t)rnd(256), out = v;
+			struct xv_copy_seg seg = {.local = &out,
+						  .ref = 8 + r,
+						  .domid = 1,
+						  .offset = 99,
+						  .len = 1,
+						  .to_grant = to};
+			bool good =
+			    e->granted && e->domid == 0 && !(to && e->ro);
+
+			if (e->granted && !to)
+				fr[e->frame * 4096 + 99] = (uint8_t)~v;
+			ret = XV_PLAT_CALL(bp, grant_copy, &seg, 1);
+			if (!good) {
+				ck_assert_int_lt(ret, 0);
+				ck_assert_int_lt(seg.status, 0);
+				break;
+			}
+			ck_assert_int_eq(ret, 0);
+			ck_assert_int_eq(seg.status, XV_GNTST_OKAY);
+			ck_assert_int_eq(fr[e->frame * 4096 + 99],
+					 to ? v : (uint8_t)~v);
+			ck_assert_int_eq(out, to ? v : (uint8_t)~v);
+			break;
+		}
+		}
+		model_check_entries(f, m, gfn0);
+	}
+	printf("model: %u maps succeeded\n", ok_maps);
+	ck_assert_uint_gt(ok_maps, steps / 50);
+	for (i = 0; i < MODEL_MAPS; i++)
+		if (maps[i].used)
+			ck_assert_int_eq(XV_PLAT_CALL(bp, unmap_grants,
+						      maps[i].va, maps[i].n),
+					 0);
+	xenvirtio_ctx_close(b);
+	xenvirtio_ctx_close(f);
+}
+END_TEST
+
 /* ---- real processes sharing one world ---- */
 
 /* Read one int from @fd, waiting at most 10 s: -1 on timeout or EOF. */
@@ -1166,6 +1393,7 @@ int main(void)
 	tcase_add_test(tc, test_F7_maptrack_exhaustion);
 	tcase_add_test(tc, test_G4_injected_faults_frontend_foreign);
 	tcase_add_test(tc, test_E_many_ports_each_once);
+	tcase_add_loop_test(tc, test_G_model_random_ops, 0, 3);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("processes");
