@@ -13,10 +13,15 @@
  *
  * Backend: map_grants pins every ref first (CAS of the busy bits, pin
  * counts, one maptrack entry per page), all or nothing with a status per
- * ref, then mmaps the frames of the world file into one reserved range
- * (runs of consecutive frames coalesced). grant_copy pins each segment
- * while it copies with pread/pwrite on the world file. Foreign maps are for
- * privileged domains only.
+ * ref, then mmaps the frames of the world file at one contiguous range:
+ * a single mmap when the frames are consecutive in the file, else a
+ * reserved range with one MAP_FIXED map per run. Read-only maps are
+ * PROT_READ. grant_copy pins each segment while it copies with
+ * pread/pwrite on the world file. Foreign maps are for privileged domains
+ * only. Map records are reused, so steady map/unmap does not call malloc.
+ *
+ * A domain's grants may be mapped by the domain itself (dom0 may on Xen),
+ * which the contract suite relies on when it runs on real Xen.
  *
  * Process death. The kernel drops a dead process's mmaps, but the world
  * still holds its pins. Every attach, and xenvirtio_sim_reap(), checks the
