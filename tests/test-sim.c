@@ -842,6 +842,82 @@ START_TEST(test_G_model_random_ops)
 }
 END_TEST
 
+/*
+ * frames_alloc against a model of the pool: runs never overlap, come
+ * zeroed (F1), and an allocation fails only when no free run is long
+ * enough (first fit from a moving hint must still find every run).
+ */
+START_TEST(test_F1_frames_model)
+{
+	enum { POOL = 200, LIVE = 40 };
+	struct xenvirtio_ctx *f;
+	struct xv_platform *p;
+	struct {
+		uint8_t *va;
+		uint32_t first, n;
+	} live[LIVE];
+	uint8_t used[POOL];
+	unsigned int steps =
+	    getenv("XV_VALGRIND") && *getenv("XV_VALGRIND") ? 300 : 4000;
+	unsigned int step, fails = 0;
+
+	recreate(1, POOL, 16);
+	f = must_open("domid=0");
+	p = xv_plat(f);
+	memset(live, 0, sizeof(live));
+	memset(used, 0, sizeof(used));
+	rng_state = 0x2545f4914f6cdd1dull;
+	for (step = 0; step < steps; step++) {
+		unsigned int slot = rnd(LIVE), i;
+
+		if (live[slot].va) {
+			memset(live[slot].va, 0xee, live[slot].n * 4096);
+			ck_assert_int_eq(XV_PLAT_CALL(p, frames_free,
+						      live[slot].va,
+						      live[slot].n),
+					 0);
+			for (i = 0; i < live[slot].n; i++)
+				used[live[slot].first + i] = 0;
+			live[slot].va = NULL;
+		} else {
+			uint32_t n = 1 + rnd(12), run = 0;
+			bool fits = false;
+			uint64_t gfn;
+			uint8_t *va;
+			int r;
+
+			for (i = 0; i < POOL && !fits; i++) {
+				run = used[i] ? 0 : run + 1;
+				fits = run >= n;
+			}
+			r = XV_PLAT_CALL(p, frames_alloc, n, (void **)&va);
+			if (!fits) {
+				ck_assert_int_eq(r, -ENOMEM);
+				fails++;
+				continue;
+			}
+			ck_assert_int_eq(r, 0);
+			ck_assert_int_eq(
+			    XV_PLAT_CALL(p, frame_lookup, va, &gfn), 0);
+			gfn -= XV_SIM_GFN_BASE;
+			ck_assert_uint_le(gfn + n, POOL);
+			for (i = 0; i < n; i++) {
+				ck_assert_int_eq(used[gfn + i], 0);
+				used[gfn + i] = 1;
+				ck_assert_int_eq(va[i * 4096], 0);
+				ck_assert_int_eq(va[i * 4096 + 4095], 0);
+			}
+			live[slot].va = va;
+			live[slot].first = (uint32_t)gfn;
+			live[slot].n = n;
+		}
+	}
+	printf("frames model: %u steps, %u refused for lack of a run\n", steps,
+	       fails);
+	xenvirtio_ctx_close(f);
+}
+END_TEST
+
 /* ---- real processes sharing one world ---- */
 
 /* Read one int from @fd, waiting at most 10 s: -1 on timeout or EOF. */
@@ -1394,6 +1470,7 @@ int main(void)
 	tcase_add_test(tc, test_G4_injected_faults_frontend_foreign);
 	tcase_add_test(tc, test_E_many_ports_each_once);
 	tcase_add_loop_test(tc, test_G_model_random_ops, 0, 3);
+	tcase_add_test(tc, test_F1_frames_model);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("processes");
