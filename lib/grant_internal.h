@@ -53,9 +53,12 @@ struct xv_gref_meta {
 	uint8_t dir;		/* enum xenvirtio_dma_dir */
 };
 
-/* One slot per ref: allocation and free-block boundary tags. */
+/* Recently freed runs of 1..32 refs are kept for reuse, 64 per size. */
+#define XV_GT_QUICK_SIZES 32
+#define XV_GT_QUICK_DEPTH 64
+
+/* One slot per ref: free-block boundary tags and list links. */
 struct xv_gt_slot {
-	uint32_t alen;	/* allocation start: its length; else 0 */
 	uint32_t flen;	/* free block start: its length; else 0 */
 	uint32_t fend;	/* free block last ref: block start + 1; else 0 */
 	uint32_t next;	/* free block start: list links (XV_GT_NIL ends) */
@@ -71,6 +74,10 @@ struct xv_gnttab {
 	uint32_t fl_map;
 	uint32_t sl_map[XV_GT_FL];
 	uint32_t heads[XV_GT_FL][XV_GT_SL];
+	uint32_t quick_total;
+	uint32_t quick_n[XV_GT_QUICK_SIZES + 1];
+	uint32_t quick[XV_GT_QUICK_SIZES + 1][XV_GT_QUICK_DEPTH];
+	uint32_t *alen;		/* allocation start: its length; else 0 */
 	struct xv_gt_slot *slot;
 	struct xv_gref_meta *meta; /* lazily, for lib/dma.c */
 };
