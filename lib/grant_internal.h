@@ -47,8 +47,8 @@ struct xv_gref_meta {
 	uint32_t index;		/* frame index inside the mapping */
 	uint32_t nsegs;		/* head: segments returned */
 	uint32_t bounce;	/* bounce pool index */
-	uint16_t off;		/* first byte of the buffer inside @frame */
-	uint16_t len;		/* bytes of the buffer inside @frame (0: 4096) */
+	uint32_t off;		/* first byte of the buffer inside @frame */
+	uint32_t len;		/* bytes of the buffer inside @frame */
 	uint8_t kind;		/* enum xv_gref_kind */
 	uint8_t dir;		/* enum xenvirtio_dma_dir */
 };
