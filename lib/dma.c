@@ -342,11 +342,13 @@ static int map_share(struct xenvirtio_dma *dma, const uint8_t *buf,
 
 		r = XV_PLAT_CALL(dma->p, share_pages, dma->domid, 1,
 				 dir != XENVIRTIO_DMA_TO_DEVICE, &ref, &va);
-		if (r < 0) {
-			if (r == -ENOSPC)
-				dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
-			goto err_undo;
+		if (r == -ENOMEM || r == -ENOSPC) {
+			/* out of pages or refs: backpressure (F7) */
+			dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
+			r = -ENOSPC;
 		}
+		if (r < 0)
+			goto err_undo;
 		if (ref >= dma->nmeta || dma->meta[ref].owner) {
 			xv_err(dma->ctx, "dma: platform shared a page with "
 					 "ref %u, out of range or in use", ref);
@@ -502,9 +504,11 @@ XV_EXPORT int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma,
 			return -ENOMEM;
 		r = XV_PLAT_CALL(dma->p, share_pages, dma->domid, n, true,
 				 refs, (void **)&mem);
+		if (r == -ENOMEM || r == -ENOSPC) {
+			dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
+			r = -ENOSPC;
+		}
 		if (r < 0) {
-			if (r == -ENOSPC)
-				dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
 			free(refs);
 			return r;
 		}
@@ -542,11 +546,13 @@ XV_EXPORT int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma,
 	}
 
 	r = XV_PLAT_CALL(dma->p, frames_alloc, n, (void **)&mem);
-	if (r < 0) {
-		if (r == -ENOSPC || r == -ENOMEM)
-			dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
-		return r;
+	if (r == -ENOMEM || r == -ENOSPC) {
+		/* no grantable memory left: backpressure (F7) */
+		dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
+		r = -ENOSPC;
 	}
+	if (r < 0)
+		return r;
 	r = xv_gnttab_alloc(dma->gt, n, &ref);
 	if (r < 0) {
 		if (r == -ENOSPC)

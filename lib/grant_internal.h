@@ -82,14 +82,23 @@ struct xv_gnttab {
 	struct xv_gref_meta *meta; /* lazily, for lib/dma.c */
 };
 
+/* A standalone allocator for a table of @max_entries (9 .. 2^24): 0,
+ * -EINVAL, -ENOMEM. @ctx (may be NULL) is only used for debug logs. */
 int xv_gnttab_create(const struct xenvirtio_ctx *ctx, uint32_t max_entries,
 		     struct xv_gnttab **out);
 void xv_gnttab_destroy(struct xv_gnttab *gt);
+/* The context's allocator, created on first use with the platform's table
+ * size (default 32768); freed by xenvirtio_ctx_close(). */
 int xv_gnttab_get(struct xenvirtio_ctx *ctx, struct xv_gnttab **out);
+/* @count consecutive refs, first in *@ref: 0; -ENOSPC when no run fits in
+ * the maximum table (backpressure); -EINVAL for 0 or more than the table. */
 int xv_gnttab_alloc(struct xv_gnttab *gt, uint32_t count, uint32_t *ref);
+/* Free exactly one live allocation: 0; -EINVAL otherwise (nothing done). */
 int xv_gnttab_free(struct xv_gnttab *gt, uint32_t ref, uint32_t count);
+/* Current table size (entries) and refs allocated. Thread-safe. */
 uint32_t xv_gnttab_size(struct xv_gnttab *gt);
 uint32_t xv_gnttab_in_use(struct xv_gnttab *gt);
+/* Allocate the per-ref DMA metadata once: 0 or -ENOMEM. */
 int xv_gnttab_meta_init(struct xv_gnttab *gt);
 
 #endif /* XV_GRANT_INTERNAL_H */

@@ -334,7 +334,8 @@ START_TEST(test_F3_busy_at_revoke_sim)
 {
 	struct xenvirtio_dma *dma, *other;
 	struct xenvirtio_dma_seg seg, many[64];
-	char buf[256] = { 0 };
+	/* page-aligned: the mapping covers one frame whatever the stack */
+	static char buf[256] __attribute__((aligned(4096)));
 	uint32_t ref, i;
 	uint8_t *va;
 	int r;
@@ -453,7 +454,8 @@ START_TEST(test_F7_backpressure_sim)
 {
 	struct xenvirtio_dma *dma;
 	struct xenvirtio_dma_seg segs[40];
-	char buf[32] = { 0 };
+	/* page-aligned: the mapping covers one frame whatever the stack */
+	static char buf[32] __attribute__((aligned(4096)));
 	int n = 0, r;
 
 	world(_i, 40);

@@ -91,7 +91,7 @@ START_TEST(test_F2_bounce_both_directions)
 	struct xenvirtio_ctx *ctx = fake_ctx(_i, 1024);
 	struct xenvirtio_dma *dma = open_dma(ctx);
 	struct xenvirtio_dma_seg segs[8];
-	uint8_t *mem = malloc(3 * 4096 + 64), *buf = mem + 4000 - 4000 % 1;
+	uint8_t *mem = malloc(3 * 4096 + 64), *buf = mem + 4000;
 	size_t len = 5000, i;
 	int n, s;
 
@@ -133,9 +133,10 @@ START_TEST(test_F2_bounce_both_directions)
 		ck_assert_uint_eq(buf[i], (uint8_t)~i);
 	for (i = len; i < 3 * 4096 + 64 - (size_t)(buf - mem); i++)
 		ck_assert_uint_eq(buf[i], 0xee); /* no overrun */
+	/* malloc memory is not grantable: every frame it covers bounced */
 	ck_assert_int_eq(xenvirtio_dma_counter(dma,
 					       XENVIRTIO_DMA_CNT_BOUNCE_FRAMES),
-			 2);
+			 ((uintptr_t)buf % 4096 + len + 4095) / 4096);
 	ck_assert_uint_eq(fake_live(ctx), 0);
 	free(mem);
 	done(ctx, dma);
@@ -289,7 +290,8 @@ START_TEST(test_F3_busy_at_revoke)
 	struct xenvirtio_ctx *ctx = fake_ctx(_i, 64);
 	struct xenvirtio_dma *dma = open_dma(ctx), *other;
 	struct xenvirtio_dma_seg seg, s2, many[60];
-	char buf[300] = { 0 };
+	/* page-aligned: the mapping covers one frame whatever the stack */
+	static char buf[300] __attribute__((aligned(4096)));
 	uint32_t ref, i;
 	int64_t pool;
 
@@ -401,7 +403,8 @@ START_TEST(test_F7_backpressure)
 	struct xenvirtio_ctx *ctx = fake_ctx(_i, 40); /* 32 usable refs */
 	struct xenvirtio_dma *dma = open_dma(ctx);
 	struct xenvirtio_dma_seg segs[64];
-	char buf[64] = { 0 };
+	/* page-aligned: the mapping covers one frame whatever the stack */
+	static char buf[64] __attribute__((aligned(4096)));
 	int n = 0, r;
 
 	while ((r = xenvirtio_dma_map(dma, buf, sizeof(buf),
@@ -434,7 +437,8 @@ START_TEST(test_F7_bounce_pool_backpressure)
 	struct xenvirtio_ctx *ctx = fake_ctx(0, 1024);
 	struct xenvirtio_dma *dma = open_dma(ctx);
 	struct xenvirtio_dma_seg segs[65];
-	char buf[16] = { 0 };
+	/* page-aligned: the mapping covers one frame whatever the stack */
+	static char buf[16] __attribute__((aligned(4096)));
 	int n = 0, r;
 
 	while ((r = xenvirtio_dma_map(dma, buf, sizeof(buf),

@@ -170,8 +170,9 @@ int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma, size_t size,
  * Return: 0 on success;
  * -EINVAL if the triple does not name a live coherent allocation of @dma
  * (nothing is released);
- * -EIO if the backend still maps a frame: those frames and refs are leaked,
- * the others released, and the handle is broken (F3).
+ * -EIO if the backend still maps a frame: the grants of the other frames
+ * are revoked, but the whole area (memory and refs) is leaked for good, and
+ * the handle is broken (F3).
  */
 int xenvirtio_dma_free_coherent(struct xenvirtio_dma *dma, void *va,
 				size_t size, uint64_t dma_addr);
@@ -196,7 +197,8 @@ int xenvirtio_dma_free_coherent(struct xenvirtio_dma *dma, void *va,
  * -E2BIG if the mapping needs more than @max_segs segments (nothing mapped,
  * never truncated);
  * -EIO if the handle is broken;
- * -ENOSPC if refs or bounce frames are exhausted (backpressure, F7);
+ * -ENOSPC if refs, bounce frames or shareable pages are exhausted
+ * (backpressure, F7);
  * other negative errno values from the platform; partial work is undone.
  *
  * Context: allocates nothing on the heap.
@@ -216,8 +218,9 @@ int xenvirtio_dma_map(struct xenvirtio_dma *dma, const void *buf, size_t len,
  * -EINVAL if the segments do not name a live mapping of @dma made with @dir
  * (nothing is released);
  * -EIO if the backend still maps a frame: that frame is leaked forever
- * (never reused, not copied back), the rest is released and copied back, and
- * the handle is broken (F3).
+ * (never reused; whether its bytes were copied back is unspecified), the
+ * other frames are revoked and copied back, the mapping's refs stay
+ * allocated, and the handle is broken (F3).
  *
  * Context: allocates nothing on the heap.
  */
