@@ -130,8 +130,8 @@ static double run(uint32_t entries, uint32_t size, bool fifo,
 int main(int argc, char **argv)
 {
 	unsigned long steps = argc > 1 ? strtoul(argv[1], NULL, 0) : 2000000;
-	static const uint32_t sizes[] = { 1, 16 };
-	static const char *const orders[] = { "fifo", "random" };
+	static const uint32_t sizes[] = {1, 16};
+	static const char *const orders[] = {"fifo", "random"};
 	unsigned int s, o;
 	int bad = 0;
 
@@ -144,16 +144,17 @@ int main(int argc, char **argv)
 			const char *nm = s ? "run16" : "single";
 
 			k = run(1024, sizes[s], o == 0, steps, &occ_k, &hk);
-			m = run(1u << 20, sizes[s], o == 0, steps, &occ_m,
-				&hm);
+			m = run(1u << 20, sizes[s], o == 0, steps, &occ_m, &hm);
 			if (k < 0 || m < 0) {
 				bad = 1;
 				continue;
 			}
-			printf("%s_%s_ns_1k=%.1f occupancy=%.3f harness_ns=%.1f\n",
-			       orders[o], nm, k, occ_k, hk);
-			printf("%s_%s_ns_1m=%.1f occupancy=%.3f harness_ns=%.1f\n",
-			       orders[o], nm, m, occ_m, hm);
+			printf(
+			    "%s_%s_ns_1k=%.1f occupancy=%.3f harness_ns=%.1f\n",
+			    orders[o], nm, k, occ_k, hk);
+			printf(
+			    "%s_%s_ns_1m=%.1f occupancy=%.3f harness_ns=%.1f\n",
+			    orders[o], nm, m, occ_m, hm);
 			printf("%s_%s_ratio_1m_1k=%.2f\n", orders[o], nm,
 			       m / k);
 		}

@@ -39,11 +39,11 @@ struct xenvirtio_dma {
 	struct xv_gref_meta *meta;
 	uint32_t nmeta;
 	uint16_t domid;
-	bool share;			/* XV_CAP_SHARE_PAGES mode */
+	bool share; /* XV_CAP_SHARE_PAGES mode */
 	struct xv_broken broken;
-	uint8_t *pool;			/* bounce frames, contiguous */
+	uint8_t *pool; /* bounce frames, contiguous */
 	uint64_t *pool_gfn;
-	uint32_t *pool_stack;		/* free bounce frame indices */
+	uint32_t *pool_stack; /* free bounce frame indices */
 	uint32_t pool_top;
 	uint32_t pool_frames;
 	int64_t cnt[XENVIRTIO_DMA_CNT_COUNT];
@@ -114,8 +114,10 @@ XV_EXPORT int xenvirtio_dma_open(struct xenvirtio_ctx *ctx,
 				 dma->pool + (size_t)i * XV_PAGE_SIZE,
 				 &dma->pool_gfn[i]);
 		if (r < 0) {
-			xv_err(ctx, "dma: bounce frame %u has no frame "
-				    "number: %s", i, xenvirtio_strerror(r));
+			xv_err(ctx,
+			       "dma: bounce frame %u has no frame "
+			       "number: %s",
+			       i, xenvirtio_strerror(r));
 			goto err_pool;
 		}
 		/* lowest index on top: pool frames are used in order */
@@ -209,8 +211,8 @@ static int map_table(struct xenvirtio_dma *dma, const uint8_t *buf,
 		     struct xenvirtio_dma_seg *segs)
 {
 	uint32_t off = (uintptr_t)buf & XV_PAGE_MASK;
-	uint32_t n = (uint32_t)(((uint64_t)off + len + XV_PAGE_MASK) >>
-				XV_PAGE_SHIFT);
+	uint32_t n =
+	    (uint32_t)(((uint64_t)off + len + XV_PAGE_MASK) >> XV_PAGE_SHIFT);
 	const uint8_t *base = buf - off;
 	bool ro = dir == XENVIRTIO_DMA_TO_DEVICE;
 	uint32_t ref, i, inplace = 0;
@@ -226,8 +228,8 @@ static int map_table(struct xenvirtio_dma *dma, const uint8_t *buf,
 		struct xv_gref_meta *m = &dma->meta[ref + i];
 		const uint8_t *fva = base + (size_t)i * XV_PAGE_SIZE;
 		uint32_t lo = i ? 0 : off;
-		uint32_t hi = i + 1 < n ? XV_PAGE_SIZE :
-					  ((off + len - 1) & XV_PAGE_MASK) + 1;
+		uint32_t hi = i + 1 < n ? XV_PAGE_SIZE
+					: ((off + len - 1) & XV_PAGE_MASK) + 1;
 		uint64_t gfn;
 
 		m->owner = dma;
@@ -265,8 +267,8 @@ static int map_table(struct xenvirtio_dma *dma, const uint8_t *buf,
 			m->frame = bf;
 			m->user = (void *)(uintptr_t)(fva + lo);
 		}
-		r = XV_PLAT_CALL(dma->p, grant_access, ref + i, dma->domid,
-				 gfn, ro);
+		r = XV_PLAT_CALL(dma->p, grant_access, ref + i, dma->domid, gfn,
+				 ro);
 		if (r < 0) {
 			if (m->kind == XV_GREF_BOUNCE)
 				dma->pool_stack[dma->pool_top++] = m->bounce;
@@ -306,7 +308,7 @@ err_undo:
 
 /* Unshare one platform-shared page; busy leaves it leaked (F3). */
 static bool dma_unshare(struct xenvirtio_dma *dma, uint32_t ref, void *va,
-		    uint32_t count)
+			uint32_t count)
 {
 	int r = XV_PLAT_CALL(dma->p, unshare_pages, va, count);
 
@@ -315,7 +317,8 @@ static bool dma_unshare(struct xenvirtio_dma *dma, uint32_t ref, void *va,
 	dma->cnt[XENVIRTIO_DMA_CNT_LEAKED_FRAMES] += count;
 	xv_break(dma->ctx, &dma->broken, "dma",
 		 "domain %u still maps shared ref %u at unshare (%d): "
-		 "leaked", dma->domid, ref, r);
+		 "leaked",
+		 dma->domid, ref, r);
 	return false;
 }
 
@@ -334,8 +337,8 @@ static int map_share(struct xenvirtio_dma *dma, const uint8_t *buf,
 	for (i = 0; i < n; i++) {
 		const uint8_t *fva = base + (size_t)i * XV_PAGE_SIZE;
 		uint32_t lo = i ? 0 : off;
-		uint32_t hi = i + 1 < n ? XV_PAGE_SIZE :
-					  ((off + len - 1) & XV_PAGE_MASK) + 1;
+		uint32_t hi = i + 1 < n ? XV_PAGE_SIZE
+					: ((off + len - 1) & XV_PAGE_MASK) + 1;
 		struct xv_gref_meta *m;
 		uint32_t ref;
 		void *va;
@@ -350,8 +353,10 @@ static int map_share(struct xenvirtio_dma *dma, const uint8_t *buf,
 		if (r < 0)
 			goto err_undo;
 		if (ref >= dma->nmeta || dma->meta[ref].owner) {
-			xv_err(dma->ctx, "dma: platform shared a page with "
-					 "ref %u, out of range or in use", ref);
+			xv_err(dma->ctx,
+			       "dma: platform shared a page with "
+			       "ref %u, out of range or in use",
+			       ref);
 			dma_unshare(dma, ref, va, 1);
 			r = -EIO;
 			goto err_undo;
@@ -382,9 +387,9 @@ static int map_share(struct xenvirtio_dma *dma, const uint8_t *buf,
 
 err_undo:
 	for (j = 0; j < i; j++) {
-		uint32_t ref = (uint32_t)((segs[j].addr &
-					   ~XENVIRTIO_GRANT_ADDR_FLAG) >>
-					  XV_PAGE_SHIFT);
+		uint32_t ref =
+		    (uint32_t)((segs[j].addr & ~XENVIRTIO_GRANT_ADDR_FLAG) >>
+			       XV_PAGE_SHIFT);
 		struct xv_gref_meta *m = &dma->meta[ref];
 
 		dma_unshare(dma, ref, m->frame, 1);
@@ -398,8 +403,8 @@ XV_EXPORT int xenvirtio_dma_map(struct xenvirtio_dma *dma, const void *buf,
 				struct xenvirtio_dma_seg *segs,
 				unsigned int max_segs)
 {
-	if (!dma || !buf || !len || len > UINT32_MAX || !dir_ok(dir) ||
-	    !segs || !max_segs)
+	if (!dma || !buf || !len || len > UINT32_MAX || !dir_ok(dir) || !segs ||
+	    !max_segs)
 		return -EINVAL;
 	/* the buffer must not wrap the address space */
 	if ((uintptr_t)buf + len - 1 < (uintptr_t)buf)
@@ -449,7 +454,8 @@ XV_EXPORT int xenvirtio_dma_unmap(struct xenvirtio_dma *dma,
 			return -EINVAL;
 		if (!release_run(dma, ref,
 				 (uint32_t)(((uint64_t)off + segs[0].len +
-					     XV_PAGE_MASK) >> XV_PAGE_SHIFT),
+					     XV_PAGE_MASK) >>
+					    XV_PAGE_SHIFT),
 				 copy_back))
 			return -EIO;
 		dma->cnt[XENVIRTIO_DMA_CNT_UNMAPS]++;
@@ -502,8 +508,8 @@ XV_EXPORT int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma,
 
 		if (!refs)
 			return -ENOMEM;
-		r = XV_PLAT_CALL(dma->p, share_pages, dma->domid, n, true,
-				 refs, (void **)&mem);
+		r = XV_PLAT_CALL(dma->p, share_pages, dma->domid, n, true, refs,
+				 (void **)&mem);
 		if (r == -ENOMEM || r == -ENOSPC) {
 			dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
 			r = -ENOSPC;
@@ -519,8 +525,10 @@ XV_EXPORT int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma,
 		free(refs);
 		if (i < n) {
 			/* one grant address needs ref, ref + 1, ... */
-			xv_dbg(dma->ctx, "dma: platform refs not consecutive "
-					 "for a %u-frame coherent area", n);
+			xv_dbg(dma->ctx,
+			       "dma: platform refs not consecutive "
+			       "for a %u-frame coherent area",
+			       n);
 			dma_unshare(dma, ref, mem, n);
 			return -EOPNOTSUPP;
 		}
@@ -583,21 +591,20 @@ XV_EXPORT int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma,
 	*dma_addr_out = dma_addr(ref, 0);
 	return 0;
 
-err_undo:
-	{
-		bool all = true;
-		uint32_t j;
+err_undo : {
+	bool all = true;
+	uint32_t j;
 
-		for (j = 0; j < i; j++) {
-			if (!end_access(dma, ref + j))
-				all = false;
-			meta_clear(&dma->meta[ref + j]);
-		}
-		if (all) {
-			xv_gnttab_free(dma->gt, ref, n);
-			XV_PLAT_CALL(dma->p, frames_free, mem, n);
-		}
+	for (j = 0; j < i; j++) {
+		if (!end_access(dma, ref + j))
+			all = false;
+		meta_clear(&dma->meta[ref + j]);
 	}
+	if (all) {
+		xv_gnttab_free(dma->gt, ref, n);
+		XV_PLAT_CALL(dma->p, frames_free, mem, n);
+	}
+}
 	return r;
 }
 
@@ -627,11 +634,10 @@ static bool free_coherent(struct xenvirtio_dma *dma, uint32_t ref)
 	return all;
 }
 
-XV_EXPORT int xenvirtio_dma_free_coherent(struct xenvirtio_dma *dma,
-					  void *va, size_t size,
-					  uint64_t dma_addr_in)
+XV_EXPORT int xenvirtio_dma_free_coherent(struct xenvirtio_dma *dma, void *va,
+					  size_t size, uint64_t dma_addr_in)
 {
-	struct xenvirtio_dma_seg seg = { dma_addr_in, 0 };
+	struct xenvirtio_dma_seg seg = {dma_addr_in, 0};
 	struct xv_gref_meta *m;
 	uint32_t ref, off;
 
@@ -693,8 +699,9 @@ XV_EXPORT void xenvirtio_dma_close(struct xenvirtio_dma *dma)
 			XV_PLAT_CALL(dma->p, frames_free, dma->pool,
 				     dma->pool_frames);
 		else
-			xv_warn(dma->ctx, "dma: %u bounce frames leaked; "
-					  "the pool stays allocated",
+			xv_warn(dma->ctx,
+				"dma: %u bounce frames leaked; "
+				"the pool stays allocated",
 				dma->pool_frames - dma->pool_top);
 	}
 	free(dma->pool_stack);

@@ -26,10 +26,10 @@
 /* What the DMA layer put behind a ref (struct xv_gref_meta.kind). */
 enum xv_gref_kind {
 	XV_GREF_NONE = 0,
-	XV_GREF_INPLACE,	/* map: caller's platform frame */
-	XV_GREF_BOUNCE,		/* map: frame of the handle's bounce pool */
-	XV_GREF_SHARED,		/* map: page the platform shared (refs=kernel) */
-	XV_GREF_COHERENT,	/* coherent memory, library-written entries */
+	XV_GREF_INPLACE,  /* map: caller's platform frame */
+	XV_GREF_BOUNCE,	  /* map: frame of the handle's bounce pool */
+	XV_GREF_SHARED,	  /* map: page the platform shared (refs=kernel) */
+	XV_GREF_COHERENT, /* coherent memory, library-written entries */
 	XV_GREF_SHARED_COHERENT, /* coherent memory the platform shared */
 };
 
@@ -39,18 +39,18 @@ enum xv_gref_kind {
  * the head's @total and @nsegs are meaningful.
  */
 struct xv_gref_meta {
-	const void *owner;	/* the struct xenvirtio_dma, NULL if free */
-	void *frame;		/* the granted 4 KiB frame */
-	void *user;		/* bounce/shared: caller byte at @off, or NULL */
-	uint32_t head;		/* first ref of the mapping */
-	uint32_t total;		/* head: mapping length in bytes */
-	uint32_t index;		/* frame index inside the mapping */
-	uint32_t nsegs;		/* head: segments returned */
-	uint32_t bounce;	/* bounce pool index */
-	uint32_t off;		/* first byte of the buffer inside @frame */
-	uint32_t len;		/* bytes of the buffer inside @frame */
-	uint8_t kind;		/* enum xv_gref_kind */
-	uint8_t dir;		/* enum xenvirtio_dma_dir */
+	const void *owner; /* the struct xenvirtio_dma, NULL if free */
+	void *frame;	   /* the granted 4 KiB frame */
+	void *user;	   /* bounce/shared: caller byte at @off, or NULL */
+	uint32_t head;	   /* first ref of the mapping */
+	uint32_t total;	   /* head: bytes mapped; coherent: frames */
+	uint32_t index;	   /* frame index inside the mapping */
+	uint32_t nsegs;	   /* head: segments returned */
+	uint32_t bounce;   /* bounce pool index */
+	uint32_t off;	   /* first byte of the buffer inside @frame */
+	uint32_t len;	   /* bytes of the buffer inside @frame */
+	uint8_t kind;	   /* enum xv_gref_kind */
+	uint8_t dir;	   /* enum xenvirtio_dma_dir */
 };
 
 /* Recently freed runs of 1..32 refs are kept for reuse, 64 per size. */
@@ -59,25 +59,25 @@ struct xv_gref_meta {
 
 /* One slot per ref: free-block boundary tags and list links. */
 struct xv_gt_slot {
-	uint32_t flen;	/* free block start: its length; else 0 */
-	uint32_t fend;	/* free block last ref: block start + 1; else 0 */
-	uint32_t next;	/* free block start: list links (XV_GT_NIL ends) */
+	uint32_t flen; /* free block start: its length; else 0 */
+	uint32_t fend; /* free block last ref: block start + 1; else 0 */
+	uint32_t next; /* free block start: list links (XV_GT_NIL ends) */
 	uint32_t prev;
 };
 
 struct xv_gnttab {
 	const struct xenvirtio_ctx *ctx;
 	pthread_mutex_t lock;
-	uint32_t max;		/* configured maximum (entries) */
-	uint32_t limit;		/* current size: refs < limit exist */
-	uint32_t in_use;	/* allocated refs */
+	uint32_t max;	 /* configured maximum (entries) */
+	uint32_t limit;	 /* current size: refs < limit exist */
+	uint32_t in_use; /* allocated refs */
 	uint32_t fl_map;
 	uint32_t sl_map[XV_GT_FL];
 	uint32_t heads[XV_GT_FL][XV_GT_SL];
 	uint32_t quick_total;
 	uint32_t quick_n[XV_GT_QUICK_SIZES + 1];
 	uint32_t quick[XV_GT_QUICK_SIZES + 1][XV_GT_QUICK_DEPTH];
-	uint32_t *alen;		/* allocation start: its length; else 0 */
+	uint32_t *alen; /* allocation start: its length; else 0 */
 	struct xv_gt_slot *slot;
 	struct xv_gref_meta *meta; /* lazily, for lib/dma.c */
 };

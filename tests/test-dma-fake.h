@@ -34,7 +34,7 @@ struct fake {
 	uint32_t owner[FAKE_FRAMES]; /* alloc id per frame, 0 free */
 	uint32_t share_ref[FAKE_FRAMES];
 	uint32_t next_id;
-	bool consecutive;	/* share_pages: hand out consecutive refs */
+	bool consecutive; /* share_pages: hand out consecutive refs */
 	uint32_t share_cursor;
 };
 
@@ -43,8 +43,7 @@ static struct fake *fake_of(struct xv_platform *p)
 	return (struct fake *)p;
 }
 
-static int fake_frames_alloc(struct xv_platform *p, uint32_t count,
-			     void **va)
+static int fake_frames_alloc(struct xv_platform *p, uint32_t count, void **va)
 {
 	struct fake *f = fake_of(p);
 	uint32_t i, run = 0;
@@ -101,8 +100,8 @@ static int fake_grant_access(struct xv_platform *p, uint32_t ref,
 	ck_assert_uint_eq(f->ent[ref].flags, 0);
 	f->ent[ref].domid = domid;
 	f->ent[ref].gfn = gfn;
-	f->ent[ref].flags = XV_GTF_permit_access |
-			    (readonly ? XV_GTF_readonly : 0);
+	f->ent[ref].flags =
+	    XV_GTF_permit_access | (readonly ? XV_GTF_readonly : 0);
 	return 0;
 }
 
@@ -133,8 +132,8 @@ static int fake_share_pages(struct xv_platform *p, uint16_t domid,
 	while (got < count && tries++ < 4 * f->nent) {
 		uint32_t ref;
 
-		f->share_cursor = (f->share_cursor + (f->consecutive ? 1 : 7)) %
-				  f->nent;
+		f->share_cursor =
+		    (f->share_cursor + (f->consecutive ? 1 : 7)) % f->nent;
 		ref = f->share_cursor;
 		if (ref < 8 || f->ent[ref].flags)
 			continue;
@@ -149,8 +148,8 @@ static int fake_share_pages(struct xv_platform *p, uint16_t domid,
 	for (i = 0; i < count; i++) {
 		f->ent[refs[i]].domid = domid;
 		f->ent[refs[i]].gfn = FAKE_GFN_BASE + s + i;
-		f->ent[refs[i]].flags = XV_GTF_permit_access |
-					(writable ? 0 : XV_GTF_readonly);
+		f->ent[refs[i]].flags =
+		    XV_GTF_permit_access | (writable ? 0 : XV_GTF_readonly);
 		f->share_ref[s + i] = refs[i];
 	}
 	return 0;
@@ -179,20 +178,20 @@ static void fake_close(struct xv_platform *p)
 }
 
 static const struct xv_platform_ops fake_table_ops = {
-	.name = "fake",
-	.close = fake_close,
-	.frames_alloc = fake_frames_alloc,
-	.frames_free = fake_frames_free,
-	.frame_lookup = fake_frame_lookup,
-	.grant_access = fake_grant_access,
-	.end_access = fake_end_access,
+    .name = "fake",
+    .close = fake_close,
+    .frames_alloc = fake_frames_alloc,
+    .frames_free = fake_frames_free,
+    .frame_lookup = fake_frame_lookup,
+    .grant_access = fake_grant_access,
+    .end_access = fake_end_access,
 };
 
 static const struct xv_platform_ops fake_share_ops = {
-	.name = "fake-share",
-	.close = fake_close,
-	.share_pages = fake_share_pages,
-	.unshare_pages = fake_unshare_pages,
+    .name = "fake-share",
+    .close = fake_close,
+    .share_pages = fake_share_pages,
+    .unshare_pages = fake_unshare_pages,
 };
 
 /* A context on the fake platform, logging through xv_test_log. */

@@ -39,9 +39,8 @@ static void world(bool kernel_refs, unsigned int entries)
 	snprintf(world_dir, sizeof(world_dir), "/tmp/xvdma-XXXXXX");
 	ck_assert_ptr_nonnull(mkdtemp(world_dir));
 	snprintf(world_path, sizeof(world_path), "%s/w", world_dir);
-	ck_assert_int_eq(xenvirtio_sim_world_create(world_path, 2, 256,
-						    entries),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_sim_world_create(world_path, 2, 256, entries), 0);
 	snprintf(spec, sizeof(spec), "sim:%s,domid=%d", world_path, BACK);
 	open_ctx(spec, &back);
 	snprintf(spec, sizeof(spec), "sim:%s,domid=%d%s", world_path, FRONT,
@@ -144,9 +143,8 @@ static uint32_t seg_frames(const struct xenvirtio_dma_seg *s)
 START_TEST(test_G3_readonly_by_direction_sim)
 {
 	static const enum xenvirtio_dma_dir dirs[] = {
-		XENVIRTIO_DMA_TO_DEVICE, XENVIRTIO_DMA_FROM_DEVICE,
-		XENVIRTIO_DMA_BIDIRECTIONAL
-	};
+	    XENVIRTIO_DMA_TO_DEVICE, XENVIRTIO_DMA_FROM_DEVICE,
+	    XENVIRTIO_DMA_BIDIRECTIONAL};
 	struct xenvirtio_dma *dma;
 	char *buf = aligned_alloc(4096, 4096);
 	unsigned int d;
@@ -163,9 +161,8 @@ START_TEST(test_G3_readonly_by_direction_sim)
 		bool ro = dirs[d] == XENVIRTIO_DMA_TO_DEVICE;
 
 		memset(buf, 0x42, 4096); /* FROM_DEVICE copied back zeroes */
-		ck_assert_int_eq(xenvirtio_dma_map(dma, buf + 16, 64, dirs[d],
-						   &seg, 1),
-				 1);
+		ck_assert_int_eq(
+		    xenvirtio_dma_map(dma, buf + 16, 64, dirs[d], &seg, 1), 1);
 		ref = ref_of(seg.addr);
 		fl = entry_flags(ref, &domid);
 		ck_assert_uint_eq(fl & XV_GTF_TYPE_MASK, XV_GTF_permit_access);
@@ -205,9 +202,8 @@ START_TEST(test_F2_bounce_both_directions_sim)
 	n = xenvirtio_dma_map(dma, buf, len, XENVIRTIO_DMA_BIDIRECTIONAL, segs,
 			      8);
 	ck_assert_int_ge(n, 1);
-	ck_assert_int_eq(n, _i ? (int)((((uintptr_t)buf & 4095) + len + 4095) /
-				       4096) :
-				 1);
+	ck_assert_int_eq(
+	    n, _i ? (int)((((uintptr_t)buf & 4095) + len + 4095) / 4096) : 1);
 	for (s = 0; s < n; s++) {
 		uint32_t nf = seg_frames(&segs[s]);
 		uint8_t *va = bmap_run(ref_of(segs[s].addr), nf, true);
@@ -222,7 +218,8 @@ START_TEST(test_F2_bounce_both_directions_sim)
 	}
 	ck_assert_uint_eq(pos, len);
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_BIDIRECTIONAL), 0);
+					     XENVIRTIO_DMA_BIDIRECTIONAL),
+			 0);
 	for (i = 0; i < len; i++)
 		ck_assert_uint_eq(buf[i], (uint8_t)i);
 	for (i = 0; i < 3000; i++)
@@ -254,7 +251,8 @@ START_TEST(test_F1_zeroed_before_grant_sim)
 			      XENVIRTIO_DMA_TO_DEVICE, segs, 4);
 	ck_assert_int_ge(n, 1);
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
+					     XENVIRTIO_DMA_TO_DEVICE),
+			 0);
 	n = xenvirtio_dma_map(dma, in, 5000, XENVIRTIO_DMA_FROM_DEVICE, segs,
 			      4);
 	ck_assert_int_ge(n, 1);
@@ -267,7 +265,8 @@ START_TEST(test_F1_zeroed_before_grant_sim)
 		bunmap(va, nf);
 	}
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_FROM_DEVICE), 0);
+					     XENVIRTIO_DMA_FROM_DEVICE),
+			 0);
 	free(secret);
 	free(in);
 	world_end(dma);
@@ -287,9 +286,9 @@ START_TEST(test_F2_partial_page_bounce_sim)
 
 	world(0, 256);
 	dma = open_dma();
-	ck_assert_int_eq(xenvirtio_dma_alloc_coherent(dma, 3 * 4096,
-						      (void **)&mem, &daddr),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_alloc_coherent(dma, 3 * 4096, (void **)&mem, &daddr),
+	    0);
 	memset(mem, 0xaa, 3 * 4096);
 	memset(mem + 2000, 0x11, 6000); /* 2000..7999: frames 0, 1 */
 	memset(mem + 4096, 0x11, 4096); /* frame 1 whole */
@@ -297,12 +296,10 @@ START_TEST(test_F2_partial_page_bounce_sim)
 					   XENVIRTIO_DMA_FROM_DEVICE, &seg, 1),
 			 1);
 	/* 2000..12287: frame 0 part, frames 1 and 2 whole */
-	ck_assert_int_eq(xenvirtio_dma_counter(dma,
-					       XENVIRTIO_DMA_CNT_INPLACE_FRAMES),
-			 2);
-	ck_assert_int_eq(xenvirtio_dma_counter(dma,
-					       XENVIRTIO_DMA_CNT_BOUNCE_FRAMES),
-			 1);
+	ck_assert_int_eq(
+	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_INPLACE_FRAMES), 2);
+	ck_assert_int_eq(
+	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FRAMES), 1);
 	ref = ref_of(seg.addr);
 	ck_assert_uint_eq(off_of(seg.addr), 2000);
 	va = bmap_run(ref, 3, true);
@@ -316,12 +313,12 @@ START_TEST(test_F2_partial_page_bounce_sim)
 	va[2001] = 0x99;
 	bunmap(va, 3);
 	ck_assert_uint_eq(mem[2001], 0x11); /* bounced: not yet */
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &seg, 1,
-					     XENVIRTIO_DMA_FROM_DEVICE), 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &seg, 1, XENVIRTIO_DMA_FROM_DEVICE), 0);
 	ck_assert_uint_eq(mem[2001], 0x99);
 	ck_assert_uint_eq(mem[1999], 0xaa); /* neighbour untouched */
-	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 3 * 4096,
-						     daddr), 0);
+	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 3 * 4096, daddr),
+			 0);
 	ck_assert_uint_eq(live_entries(), 0);
 	world_end(dma);
 }
@@ -348,16 +345,15 @@ START_TEST(test_F3_busy_at_revoke_sim)
 	ref = ref_of(seg.addr);
 	va = bmap_run(ref, 1, true);
 	xv_test_expect_errors(1);
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &seg, 1,
-					     XENVIRTIO_DMA_FROM_DEVICE), -EIO);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &seg, 1, XENVIRTIO_DMA_FROM_DEVICE), -EIO);
 	ck_assert_int_eq(xenvirtio_dma_broken(dma), -EIO);
-	ck_assert_int_eq(xenvirtio_dma_counter(dma,
-					       XENVIRTIO_DMA_CNT_LEAKED_FRAMES),
-			 1);
+	ck_assert_int_eq(
+	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_LEAKED_FRAMES), 1);
 	ck_assert_uint_ne(entry_flags(ref, NULL) & XV_GTF_TYPE_MASK, 0);
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 10,
-					   XENVIRTIO_DMA_TO_DEVICE, &seg, 1),
-			 -EIO);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, buf, 10, XENVIRTIO_DMA_TO_DEVICE, &seg, 1),
+	    -EIO);
 	bunmap(va, 1);
 	/* still granted after the backend let go: leaked for good */
 	ck_assert_uint_ne(entry_flags(ref, NULL) & XV_GTF_TYPE_MASK, 0);
@@ -398,28 +394,27 @@ START_TEST(test_F4_consecutive_refs_sim)
 	ck_assert_ptr_nonnull(big);
 	if (_i) {
 		ck_assert_int_eq(xenvirtio_dma_alloc_coherent(
-					 dma, 2 * 4096, (void **)&mem, &daddr),
+				     dma, 2 * 4096, (void **)&mem, &daddr),
 				 -EOPNOTSUPP);
 		ck_assert_uint_eq(daddr, 0x77);
 		ck_assert_uint_eq(live_entries(), 0);
 		ck_assert_int_eq(xenvirtio_dma_alloc_coherent(
-					 dma, 4096, (void **)&mem, &daddr),
+				     dma, 4096, (void **)&mem, &daddr),
 				 0);
 		va = bmap_run(ref_of(daddr), 1, true);
 		va[7] = 7;
 		ck_assert_uint_eq(mem[7], 7);
 		bunmap(va, 1);
-		ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 4096,
-							     daddr),
-				 0);
+		ck_assert_int_eq(
+		    xenvirtio_dma_free_coherent(dma, mem, 4096, daddr), 0);
 		ck_assert_uint_eq(live_entries(), 0);
 		free(big);
 		world_end(dma);
 		return;
 	}
-	ck_assert_int_eq(xenvirtio_dma_alloc_coherent(dma, 3 * 4096,
-						      (void **)&mem, &daddr),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_alloc_coherent(dma, 3 * 4096, (void **)&mem, &daddr),
+	    0);
 	for (k = 0; k < 3 * 4096; k++)
 		ck_assert_uint_eq(mem[k], 0);
 	va = bmap_run(ref_of(daddr), 3, true);
@@ -438,10 +433,10 @@ START_TEST(test_F4_consecutive_refs_sim)
 	for (k = 0; k < 5 * 4096 + 1; k++)
 		ck_assert_uint_eq(va[off_of(seg.addr) + k], (uint8_t)(k % 251));
 	bunmap(va, nf);
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &seg, 1,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
-	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 3 * 4096,
-						     daddr), 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &seg, 1, XENVIRTIO_DMA_TO_DEVICE), 0);
+	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 3 * 4096, daddr),
+			 0);
 	ck_assert_uint_eq(live_entries(), 0);
 	free(big);
 	world_end(dma);
@@ -460,20 +455,19 @@ START_TEST(test_F7_backpressure_sim)
 
 	world(_i, 40);
 	dma = open_dma();
-	while (n < 40 && (r = xenvirtio_dma_map(dma, buf, 8,
-						XENVIRTIO_DMA_TO_DEVICE,
-						&segs[n], 1)) == 1)
+	while (n < 40 &&
+	       (r = xenvirtio_dma_map(dma, buf, 8, XENVIRTIO_DMA_TO_DEVICE,
+				      &segs[n], 1)) == 1)
 		n++;
 	ck_assert_int_eq(r, -ENOSPC);
 	ck_assert_int_eq(n, 32);
 	ck_assert_int_eq(xenvirtio_dma_broken(dma), 0);
 	ck_assert_int_eq(xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_ENOSPC),
 			 1);
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &segs[3], 1,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 8,
-					   XENVIRTIO_DMA_TO_DEVICE, &segs[3],
-					   1),
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &segs[3], 1, XENVIRTIO_DMA_TO_DEVICE), 0);
+	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 8, XENVIRTIO_DMA_TO_DEVICE,
+					   &segs[3], 1),
 			 1);
 	while (n--)
 		ck_assert_int_eq(xenvirtio_dma_unmap(dma, &segs[n], 1,
@@ -496,10 +490,10 @@ START_TEST(test_map_failure_undoes_partial_work_sim)
 	world(_i, 256);
 	dma = open_dma();
 	ck_assert_ptr_nonnull(buf);
-	ck_assert_int_eq(xenvirtio_sim_inject_fault(
-				 front, XENVIRTIO_SIM_OP_GRANT_ACCESS, 2,
-				 -EAGAIN, 0, 0),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_sim_inject_fault(front, XENVIRTIO_SIM_OP_GRANT_ACCESS, 2,
+				       -EAGAIN, 0, 0),
+	    0);
 	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 2 * 4096 + 10,
 					   XENVIRTIO_DMA_TO_DEVICE, segs, 4),
 			 -EAGAIN);
@@ -507,11 +501,12 @@ START_TEST(test_map_failure_undoes_partial_work_sim)
 	ck_assert_int_eq(xenvirtio_dma_broken(dma), 0);
 	if (!_i)
 		ck_assert_uint_eq(xv_gnttab_in_use(front->gnttab), 0);
-	n = xenvirtio_dma_map(dma, buf, 2 * 4096 + 10,
-			      XENVIRTIO_DMA_TO_DEVICE, segs, 4);
+	n = xenvirtio_dma_map(dma, buf, 2 * 4096 + 10, XENVIRTIO_DMA_TO_DEVICE,
+			      segs, 4);
 	ck_assert_int_ge(n, 1);
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
+					     XENVIRTIO_DMA_TO_DEVICE),
+			 0);
 	free(buf);
 	world_end(dma);
 }
@@ -530,8 +525,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_F3_busy_at_revoke_sim, 0, 2);
 	tcase_add_loop_test(tc, test_F4_consecutive_refs_sim, 0, 2);
 	tcase_add_loop_test(tc, test_F7_backpressure_sim, 0, 2);
-	tcase_add_loop_test(tc, test_map_failure_undoes_partial_work_sim, 0,
-			    2);
+	tcase_add_loop_test(tc, test_map_failure_undoes_partial_work_sim, 0, 2);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }

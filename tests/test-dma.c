@@ -49,9 +49,8 @@ START_TEST(test_G3_readonly_by_direction)
 	struct xenvirtio_ctx *ctx = fake_ctx(_i, 1024);
 	struct xenvirtio_dma *dma = open_dma(ctx);
 	static const enum xenvirtio_dma_dir dirs[] = {
-		XENVIRTIO_DMA_TO_DEVICE, XENVIRTIO_DMA_FROM_DEVICE,
-		XENVIRTIO_DMA_BIDIRECTIONAL
-	};
+	    XENVIRTIO_DMA_TO_DEVICE, XENVIRTIO_DMA_FROM_DEVICE,
+	    XENVIRTIO_DMA_BIDIRECTIONAL};
 	unsigned int d;
 	char *buf = aligned_alloc(4096, 4096);
 
@@ -62,8 +61,8 @@ START_TEST(test_G3_readonly_by_direction)
 		uint32_t ref;
 		uint8_t *p;
 
-		ck_assert_int_eq(xenvirtio_dma_map(dma, buf + 8, 100, dirs[d],
-						   &seg, 1), 1);
+		ck_assert_int_eq(
+		    xenvirtio_dma_map(dma, buf + 8, 100, dirs[d], &seg, 1), 1);
 		ref = ref_of(seg.addr);
 		p = fake_map(ctx, BACKEND, ref, true);
 		if (dirs[d] == XENVIRTIO_DMA_TO_DEVICE) {
@@ -99,8 +98,8 @@ START_TEST(test_F2_bounce_both_directions)
 	memset(mem, 0xee, 3 * 4096 + 64);
 	for (i = 0; i < len; i++)
 		buf[i] = (uint8_t)(i * 7);
-	n = xenvirtio_dma_map(dma, buf, len, XENVIRTIO_DMA_BIDIRECTIONAL,
-			      segs, 8);
+	n = xenvirtio_dma_map(dma, buf, len, XENVIRTIO_DMA_BIDIRECTIONAL, segs,
+			      8);
 	ck_assert_int_ge(n, 1);
 	{
 		size_t pos = 0;
@@ -118,7 +117,7 @@ START_TEST(test_F2_bounce_both_directions)
 				ck_assert_ptr_nonnull(p);
 				ck_assert_uint_eq(p[o % 4096],
 						  (uint8_t)((pos + k) * 7));
-				p[o % 4096] = (uint8_t)~(pos + k);
+				p[o % 4096] = (uint8_t) ~(pos + k);
 				fake_unmap(ctx, ref + o / 4096);
 			}
 			pos += segs[s].len;
@@ -128,15 +127,16 @@ START_TEST(test_F2_bounce_both_directions)
 	/* not copied back before unmap */
 	ck_assert_uint_eq(buf[0], 0);
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_BIDIRECTIONAL), 0);
+					     XENVIRTIO_DMA_BIDIRECTIONAL),
+			 0);
 	for (i = 0; i < len; i++)
 		ck_assert_uint_eq(buf[i], (uint8_t)~i);
 	for (i = len; i < 3 * 4096 + 64 - (size_t)(buf - mem); i++)
 		ck_assert_uint_eq(buf[i], 0xee); /* no overrun */
 	/* malloc memory is not grantable: every frame it covers bounced */
-	ck_assert_int_eq(xenvirtio_dma_counter(dma,
-					       XENVIRTIO_DMA_CNT_BOUNCE_FRAMES),
-			 ((uintptr_t)buf % 4096 + len + 4095) / 4096);
+	ck_assert_int_eq(
+	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FRAMES),
+	    ((uintptr_t)buf % 4096 + len + 4095) / 4096);
 	ck_assert_uint_eq(fake_live(ctx), 0);
 	free(mem);
 	done(ctx, dma);
@@ -167,28 +167,30 @@ START_TEST(test_F2_partial_page_bounce)
 			      segs, 8);
 	ck_assert_int_ge(n, 1);
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
+					     XENVIRTIO_DMA_TO_DEVICE),
+			 0);
 	free(dirty);
 	bounced = xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FRAMES);
-	ck_assert_int_eq(xenvirtio_dma_alloc_coherent(dma, 4 * 4096,
-						      (void **)&mem, &daddr),
-			 0);
-	memset(mem, 0xaa, 4 * 4096);	 /* unrelated secrets */
+	ck_assert_int_eq(
+	    xenvirtio_dma_alloc_coherent(dma, 4 * 4096, (void **)&mem, &daddr),
+	    0);
+	memset(mem, 0xaa, 4 * 4096); /* unrelated secrets */
 	buf = mem + 100;
-	memset(buf, 0x11, 2 * 4096);	/* 100..8291: frames 0 (part), 1, 2 (part) */
-	n = xenvirtio_dma_map(dma, buf, 2 * 4096, XENVIRTIO_DMA_TO_DEVICE,
-			      segs, 8);
+	memset(buf, 0x11,
+	       2 * 4096); /* 100..8291: frames 0 (part), 1, 2 (part) */
+	n = xenvirtio_dma_map(dma, buf, 2 * 4096, XENVIRTIO_DMA_TO_DEVICE, segs,
+			      8);
 	ck_assert_int_ge(n, 1);
 	if (!_i) {
 		ck_assert_int_eq(n, 1);
 		ck_assert_uint_eq(off_of(segs[0].addr), 100);
 		ref = ref_of(segs[0].addr);
 		ck_assert_int_eq(xenvirtio_dma_counter(
-					 dma, XENVIRTIO_DMA_CNT_INPLACE_FRAMES),
+				     dma, XENVIRTIO_DMA_CNT_INPLACE_FRAMES),
 				 1);
-		ck_assert_int_eq(xenvirtio_dma_counter(
-					 dma, XENVIRTIO_DMA_CNT_BOUNCE_FRAMES),
-				 bounced + 2);
+		ck_assert_int_eq(
+		    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FRAMES),
+		    bounced + 2);
 		/* the middle frame is the coherent memory itself */
 		ck_assert_ptr_eq(fake_map(ctx, BACKEND, ref + 1, false),
 				 mem + 4096);
@@ -219,9 +221,9 @@ START_TEST(test_F2_partial_page_bounce)
 			p = fake_map(ctx, BACKEND, ref, false);
 			ck_assert_ptr_nonnull(p);
 			for (b = 0; b < 4096; b++) {
-				bool in = b >= off_of(segs[s].addr) &&
-					  b < off_of(segs[s].addr) +
-						      segs[s].len;
+				bool in =
+				    b >= off_of(segs[s].addr) &&
+				    b < off_of(segs[s].addr) + segs[s].len;
 
 				ck_assert_uint_eq(p[b], in ? 0x11 : 0);
 			}
@@ -229,9 +231,10 @@ START_TEST(test_F2_partial_page_bounce)
 		}
 	}
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
-	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 4 * 4096,
-						     daddr), 0);
+					     XENVIRTIO_DMA_TO_DEVICE),
+			 0);
+	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 4 * 4096, daddr),
+			 0);
 	ck_assert_uint_eq(fake_live(ctx), 0);
 	done(ctx, dma);
 }
@@ -255,7 +258,8 @@ START_TEST(test_F1_bounce_zeroed_before_grant)
 			      2);
 	ck_assert_int_ge(n, 1);
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
+					     XENVIRTIO_DMA_TO_DEVICE),
+			 0);
 	n = xenvirtio_dma_map(dma, in, sizeof(in), XENVIRTIO_DMA_FROM_DEVICE,
 			      segs, 2);
 	ck_assert_int_ge(n, 1);
@@ -263,9 +267,9 @@ START_TEST(test_F1_bounce_zeroed_before_grant)
 		uint32_t ref = ref_of(segs[s].addr);
 
 		/* table platforms: the segment may continue in ref + 1 */
-		for (; ref <= ref_of(segs[s].addr) +
-				       (off_of(segs[s].addr) + segs[s].len -
-					1) / 4096;
+		for (;
+		     ref <= ref_of(segs[s].addr) +
+				(off_of(segs[s].addr) + segs[s].len - 1) / 4096;
 		     ref++) {
 			p = fake_map(ctx, BACKEND, ref, true);
 			ck_assert_ptr_nonnull(p);
@@ -275,7 +279,8 @@ START_TEST(test_F1_bounce_zeroed_before_grant)
 		}
 	}
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_FROM_DEVICE), 0);
+					     XENVIRTIO_DMA_FROM_DEVICE),
+			 0);
 	/* copied back: the device wrote zeroes (nothing) over the buffer */
 	for (b = 0; b < sizeof(in); b++)
 		ck_assert_uint_eq((uint8_t)in[b], 0);
@@ -302,23 +307,21 @@ START_TEST(test_F3_busy_at_revoke)
 	pool = xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FREE);
 	ck_assert_ptr_nonnull(fake_map(ctx, BACKEND, ref, true));
 	xv_test_expect_errors(1);
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &seg, 1,
-					     XENVIRTIO_DMA_FROM_DEVICE), -EIO);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &seg, 1, XENVIRTIO_DMA_FROM_DEVICE), -EIO);
 	ck_assert_int_eq(xenvirtio_dma_broken(dma), -EIO);
-	ck_assert_int_eq(xenvirtio_dma_counter(dma,
-					       XENVIRTIO_DMA_CNT_LEAKED_FRAMES),
-			 1);
+	ck_assert_int_eq(
+	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_LEAKED_FRAMES), 1);
 	/* the bounce frame did not return to the pool */
-	ck_assert_int_eq(xenvirtio_dma_counter(dma,
-					       XENVIRTIO_DMA_CNT_BOUNCE_FREE),
-			 pool);
+	ck_assert_int_eq(
+	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FREE), pool);
 	/* broken: no new mappings; a second unmap is refused */
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 10,
-					   XENVIRTIO_DMA_TO_DEVICE, &s2, 1),
-			 -EIO);
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &seg, 1,
-					     XENVIRTIO_DMA_FROM_DEVICE),
-			 -EINVAL);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, buf, 10, XENVIRTIO_DMA_TO_DEVICE, &s2, 1),
+	    -EIO);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &seg, 1, XENVIRTIO_DMA_FROM_DEVICE),
+	    -EINVAL);
 	/* the entry stays granted to the backend */
 	ck_assert_ptr_nonnull(fake_map(ctx, BACKEND, ref, true));
 	fake_unmap(ctx, ref);
@@ -327,8 +330,7 @@ START_TEST(test_F3_busy_at_revoke)
 	other = open_dma(ctx);
 	for (i = 0; i < 60; i++) {
 		int r = xenvirtio_dma_map(other, buf, 1,
-					  XENVIRTIO_DMA_TO_DEVICE, &many[i],
-					  1);
+					  XENVIRTIO_DMA_TO_DEVICE, &many[i], 1);
 
 		if (r == -ENOSPC)
 			break;
@@ -386,10 +388,10 @@ START_TEST(test_F4_consecutive_refs)
 		ck_assert_ptr_nonnull(p);
 		fake_unmap(ctx, ref + k);
 	}
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &seg, 1,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
-	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 3 * 4096 - 5,
-						     daddr), 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &seg, 1, XENVIRTIO_DMA_TO_DEVICE), 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_free_coherent(dma, mem, 3 * 4096 - 5, daddr), 0);
 	ck_assert_uint_eq(fake_live(ctx), 0);
 	free(big);
 	done(ctx, dma);
@@ -408,16 +410,16 @@ START_TEST(test_F7_backpressure)
 	int n = 0, r;
 
 	while ((r = xenvirtio_dma_map(dma, buf, sizeof(buf),
-				      XENVIRTIO_DMA_TO_DEVICE, &segs[n],
-				      1)) == 1)
+				      XENVIRTIO_DMA_TO_DEVICE, &segs[n], 1)) ==
+	       1)
 		n++;
 	ck_assert_int_eq(r, -ENOSPC);
 	ck_assert_int_eq(n, 32);
 	ck_assert_int_eq(xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_ENOSPC),
 			 1);
 	ck_assert_int_eq(xenvirtio_dma_broken(dma), 0); /* not an error */
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &segs[5], 1,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &segs[5], 1, XENVIRTIO_DMA_TO_DEVICE), 0);
 	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, sizeof(buf),
 					   XENVIRTIO_DMA_TO_DEVICE, &segs[5],
 					   1),
@@ -442,18 +444,17 @@ START_TEST(test_F7_bounce_pool_backpressure)
 	int n = 0, r;
 
 	while ((r = xenvirtio_dma_map(dma, buf, sizeof(buf),
-				      XENVIRTIO_DMA_TO_DEVICE, &segs[n],
-				      1)) == 1)
+				      XENVIRTIO_DMA_TO_DEVICE, &segs[n], 1)) ==
+	       1)
 		n++;
 	ck_assert_int_eq(r, -ENOSPC);
 	ck_assert_int_eq(n, 64);
-	ck_assert_int_eq(xenvirtio_dma_counter(dma,
-					       XENVIRTIO_DMA_CNT_BOUNCE_FREE),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FREE), 0);
 	/* the failed map gave its ref back */
 	ck_assert_uint_eq(xv_gnttab_in_use(ctx->gnttab), 64);
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, &segs[0], 1,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &segs[0], 1, XENVIRTIO_DMA_TO_DEVICE), 0);
 	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, sizeof(buf),
 					   XENVIRTIO_DMA_TO_DEVICE, &segs[0],
 					   1),
@@ -506,15 +507,15 @@ START_TEST(test_unmap_validates_segments)
 					     XENVIRTIO_DMA_FROM_DEVICE),
 			 -EINVAL); /* double unmap */
 	/* bad arguments */
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 0,
-					   XENVIRTIO_DMA_TO_DEVICE, segs, 4),
-			 -EINVAL);
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 10,
-					   (enum xenvirtio_dma_dir)0, segs, 4),
-			 -EINVAL);
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 10,
-					   XENVIRTIO_DMA_TO_DEVICE, segs, 0),
-			 -EINVAL);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, buf, 0, XENVIRTIO_DMA_TO_DEVICE, segs, 4),
+	    -EINVAL);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, buf, 10, (enum xenvirtio_dma_dir)0, segs, 4),
+	    -EINVAL);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, buf, 10, XENVIRTIO_DMA_TO_DEVICE, segs, 0),
+	    -EINVAL);
 	ck_assert_int_eq(xenvirtio_dma_open(ctx, 0x7ff0, &other), -EINVAL);
 	ck_assert_int_eq(xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_COUNT),
 			 -EINVAL);
@@ -540,8 +541,8 @@ START_TEST(test_F4_share_pages_split_and_coherent)
 	int n;
 
 	ck_assert_ptr_nonnull(buf);
-	n = xenvirtio_dma_map(dma, buf + 10, 2 * 4096,
-			      XENVIRTIO_DMA_TO_DEVICE, segs, 2);
+	n = xenvirtio_dma_map(dma, buf + 10, 2 * 4096, XENVIRTIO_DMA_TO_DEVICE,
+			      segs, 2);
 	if (((uintptr_t)buf + 10) % 4096 == 0) {
 		ck_assert_int_eq(n, 2);
 	} else {
@@ -557,7 +558,8 @@ START_TEST(test_F4_share_pages_split_and_coherent)
 			ck_assert_uint_eq(off_of(segs[k].addr), 0);
 	}
 	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, (unsigned int)n,
-					     XENVIRTIO_DMA_TO_DEVICE), 0);
+					     XENVIRTIO_DMA_TO_DEVICE),
+			 0);
 	/* strided refs: a 2-frame coherent area cannot be addressed */
 	ck_assert_int_eq(xenvirtio_dma_alloc_coherent(dma, 8192, &va, &daddr),
 			 -EOPNOTSUPP);

@@ -64,14 +64,16 @@ START_TEST(test_F4_runs_random_vs_model)
 	uint32_t st = seed ? seed : 1;
 	const char *vg = getenv("XV_VALGRIND");
 	unsigned int steps = vg && *vg ? 20000 : 200000;
-	struct model m = { max, calloc(max, sizeof(uint32_t)) };
+	struct model m = {max, calloc(max, sizeof(uint32_t))};
 	struct live *live = calloc(max, sizeof(*live));
 	unsigned int nlive = 0, i, enospc = 0, grows = 0, runs = 0;
 	uint32_t in_use = 0, id = 0;
 	struct xv_gnttab *gt;
 
-	fprintf(stderr, "  test_F4_runs_random_vs_model: seed %u "
-			"(set XV_TEST_SEED to replay)\n", seed);
+	fprintf(stderr,
+		"  test_F4_runs_random_vs_model: seed %u "
+		"(set XV_TEST_SEED to replay)\n",
+		seed);
 	ck_assert_ptr_nonnull(m.owner);
 	ck_assert_ptr_nonnull(live);
 	ck_assert_int_eq(xv_gnttab_create(NULL, max, &gt), 0);
@@ -79,16 +81,17 @@ START_TEST(test_F4_runs_random_vs_model)
 
 	for (i = 0; i < steps; i++) {
 		/* bias towards allocation, so the table fills and drains */
-		bool do_alloc = nlive == 0 ||
-				rnd(&st) % 100 < ((i / 5000) % 2 ? 35 : 65);
+		bool do_alloc =
+		    nlive == 0 || rnd(&st) % 100 < ((i / 5000) % 2 ? 35 : 65);
 
 		if (do_alloc) {
 			uint32_t x = rnd(&st) % 100, n, ref = 0, r;
 			uint32_t old = xv_gnttab_size(gt);
 			int ret;
 
-			n = x < 60 ? 1 : x < 95 ? 2 + rnd(&st) % 31 :
-						  33 + rnd(&st) % 600;
+			n = x < 60   ? 1
+			    : x < 95 ? 2 + rnd(&st) % 31
+				     : 33 + rnd(&st) % 600;
 			ret = xv_gnttab_alloc(gt, n, &ref);
 			if (ret == -ENOSPC) {
 				ck_assert_msg(!model_has_run(&m, 8, max, n),
@@ -103,9 +106,9 @@ START_TEST(test_F4_runs_random_vs_model)
 			ck_assert_uint_ge(ref, XV_GNTTAB_RESERVED);
 			ck_assert_uint_le(ref + n, xv_gnttab_size(gt));
 			for (r = ref; r < ref + n; r++)
-				ck_assert_msg(!m.owner[r],
-					      "step %u: ref %u handed out twice",
-					      i, r);
+				ck_assert_msg(
+				    !m.owner[r],
+				    "step %u: ref %u handed out twice", i, r);
 			if (xv_gnttab_size(gt) != old) {
 				uint32_t sz = xv_gnttab_size(gt);
 
@@ -126,8 +129,8 @@ START_TEST(test_F4_runs_random_vs_model)
 		} else {
 			unsigned int k = rnd(&st) % nlive;
 
-			ck_assert_int_eq(xv_gnttab_free(gt, live[k].ref,
-							live[k].n), 0);
+			ck_assert_int_eq(
+			    xv_gnttab_free(gt, live[k].ref, live[k].n), 0);
 			memset(&m.owner[live[k].ref], 0,
 			       live[k].n * sizeof(uint32_t));
 			in_use -= live[k].n;
@@ -135,15 +138,15 @@ START_TEST(test_F4_runs_random_vs_model)
 		}
 		ck_assert_uint_eq(xv_gnttab_in_use(gt), in_use);
 	}
-	fprintf(stderr, "  %u steps, %u runs, %u growths, %u -ENOSPC\n",
-		steps, runs, grows, enospc);
+	fprintf(stderr, "  %u steps, %u runs, %u growths, %u -ENOSPC\n", steps,
+		runs, grows, enospc);
 	/* the sequence must have exercised growth and exhaustion */
 	ck_assert_uint_gt(grows, 0);
 	ck_assert_uint_gt(enospc, 0);
 	while (nlive) {
 		nlive--;
-		ck_assert_int_eq(xv_gnttab_free(gt, live[nlive].ref,
-						live[nlive].n), 0);
+		ck_assert_int_eq(
+		    xv_gnttab_free(gt, live[nlive].ref, live[nlive].n), 0);
 	}
 	ck_assert_uint_eq(xv_gnttab_in_use(gt), 0);
 	/* everything coalesced: the largest run is the whole table */
