@@ -6,6 +6,8 @@
  */
 #include "xv-test.h"
 
+#include <pthread.h>
+
 #include "internal.h"
 #include "platform.h"
 #include "grant_internal.h"
@@ -279,6 +281,95 @@ START_TEST(test_double_and_foreign_free)
 }
 END_TEST
 
+struct conc {
+	struct xv_gnttab *gt;
+	uint32_t *owner; /* per ref: thread id + 1 while allocated */
+	uint32_t id;
+	unsigned int iters;
+	int errors;
+	pthread_barrier_t *go;
+};
+
+static void *conc_thread(void *arg)
+{
+	struct conc *c = arg;
+	uint32_t st = 0x9e3779b9u * (c->id + 1), held[32][2];
+	unsigned int i, nheld = 0, k;
+
+	pthread_barrier_wait(c->go); /* start together: maximise overlap */
+	for (i = 0; i < c->iters; i++) {
+		uint32_t n = 1 + rnd(&st) % 20, ref, r;
+
+		if (nheld < 32 && xv_gnttab_alloc(c->gt, n, &ref) == 0) {
+			for (r = ref; r < ref + n; r++) {
+				uint32_t zero = 0;
+
+				if (!__atomic_compare_exchange_n(
+					&c->owner[r], &zero, c->id + 1, false,
+					__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+					c->errors++;
+			}
+			held[nheld][0] = ref;
+			held[nheld++][1] = n;
+		}
+		if (nheld && (nheld == 32 || rnd(&st) % 2)) {
+			k = rnd(&st) % nheld;
+			for (r = held[k][0]; r < held[k][0] + held[k][1]; r++)
+				__atomic_store_n(&c->owner[r], 0,
+						 __ATOMIC_SEQ_CST);
+			if (xv_gnttab_free(c->gt, held[k][0], held[k][1]))
+				c->errors++;
+			held[k][0] = held[nheld - 1][0];
+			held[k][1] = held[nheld - 1][1];
+			nheld--;
+		}
+	}
+	while (nheld--) {
+		for (k = 0; k < held[nheld][1]; k++)
+			__atomic_store_n(&c->owner[held[nheld][0] + k], 0,
+					 __ATOMIC_SEQ_CST);
+		if (xv_gnttab_free(c->gt, held[nheld][0], held[nheld][1]))
+			c->errors++;
+	}
+	return NULL;
+}
+
+/* The context's table is shared by all its DMA handles, which may run on
+ * different threads: concurrent allocations never overlap (F4). */
+START_TEST(test_F4_concurrent_allocations)
+{
+	const char *vg = getenv("XV_VALGRIND");
+	struct conc c[2];
+	pthread_t th[2];
+	struct xv_gnttab *gt;
+	uint32_t *owner = calloc(1024, sizeof(uint32_t));
+	pthread_barrier_t go;
+	unsigned int t;
+
+	ck_assert_ptr_nonnull(owner);
+	ck_assert_int_eq(pthread_barrier_init(&go, NULL, 2), 0);
+	ck_assert_int_eq(xv_gnttab_create(NULL, 1024, &gt), 0);
+	for (t = 0; t < 2; t++) {
+		c[t].gt = gt;
+		c[t].owner = owner;
+		c[t].id = t;
+		c[t].iters = vg && *vg ? 5000 : 300000;
+		c[t].errors = 0;
+		c[t].go = &go;
+		ck_assert_int_eq(
+		    pthread_create(&th[t], NULL, conc_thread, &c[t]), 0);
+	}
+	for (t = 0; t < 2; t++) {
+		pthread_join(th[t], NULL);
+		ck_assert_int_eq(c[t].errors, 0);
+	}
+	ck_assert_uint_eq(xv_gnttab_in_use(gt), 0);
+	pthread_barrier_destroy(&go);
+	xv_gnttab_destroy(gt);
+	free(owner);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("grant");
@@ -290,6 +381,7 @@ int main(void)
 	tcase_add_test(tc, test_growth_by_frames);
 	tcase_add_test(tc, test_F7_exhaustion_backpressure);
 	tcase_add_test(tc, test_double_and_foreign_free);
+	tcase_add_test(tc, test_F4_concurrent_allocations);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }
