@@ -246,6 +246,7 @@ int xv_gnttab_create(const struct xenvirtio_ctx *ctx, uint32_t max_entries,
 	}
 	gt->ctx = ctx;
 	gt->max = max_entries;
+	gt->quick_depth = XV_GT_QUICK_DEPTH;
 	for (i = 0; i < XV_GT_FL; i++)
 		for (j = 0; j < XV_GT_SL; j++)
 			gt->heads[i][j] = XV_GT_NIL;
@@ -363,7 +364,7 @@ int xv_gnttab_free(struct xv_gnttab *gt, uint32_t ref, uint32_t count)
 	}
 	gt->in_use -= count;
 	if (count <= XV_GT_QUICK_SIZES &&
-	    gt->quick_n[count] < XV_GT_QUICK_DEPTH) {
+	    gt->quick_n[count] < gt->quick_depth) {
 		gt->alen[ref] = count | XV_GT_CACHED;
 		gt->quick[count][gt->quick_n[count]++] = ref;
 		gt->quick_total++;

@@ -74,6 +74,7 @@ struct xv_gnttab {
 	uint32_t fl_map;
 	uint32_t sl_map[XV_GT_FL];
 	uint32_t heads[XV_GT_FL][XV_GT_SL];
+	uint32_t quick_depth; /* XV_GT_QUICK_DEPTH; 0 turns the cache off */
 	uint32_t quick_total;
 	uint32_t quick_n[XV_GT_QUICK_SIZES + 1];
 	uint32_t quick[XV_GT_QUICK_SIZES + 1][XV_GT_QUICK_DEPTH];
