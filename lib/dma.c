@@ -206,6 +206,25 @@ static bool release_run(struct xenvirtio_dma *dma, uint32_t ref, uint32_t n,
 	return all;
 }
 
+/* Frames of a buffer that must be bounced: partial or not grantable. */
+static uint32_t bounce_needed(struct xenvirtio_dma *dma, const uint8_t *base,
+			      uint32_t off, uint32_t len, uint32_t n)
+{
+	uint32_t i, need = 0;
+	uint64_t gfn;
+
+	for (i = 0; i < n; i++) {
+		bool whole = (i || !off) &&
+			     (i + 1 < n || ((off + len) & XV_PAGE_MASK) == 0);
+
+		if (!whole ||
+		    XV_PLAT_CALL(dma->p, frame_lookup,
+				 base + (size_t)i * XV_PAGE_SIZE, &gfn) < 0)
+			need++;
+	}
+	return need;
+}
+
 static int map_table(struct xenvirtio_dma *dma, const uint8_t *buf,
 		     uint32_t len, enum xenvirtio_dma_dir dir,
 		     struct xenvirtio_dma_seg *segs)
@@ -218,6 +237,13 @@ static int map_table(struct xenvirtio_dma *dma, const uint8_t *buf,
 	uint32_t ref, i, inplace = 0;
 	int r;
 
+	/* A mapping that can never fit is not backpressure: -E2BIG, so a
+	 * caller that retries on -ENOSPC cannot spin forever. */
+	if (n > dma->nmeta - XV_GNTTAB_RESERVED)
+		return -E2BIG;
+	if (n > dma->pool_frames &&
+	    bounce_needed(dma, base, off, len, n) > dma->pool_frames)
+		return -E2BIG;
 	r = xv_gnttab_alloc(dma->gt, n, &ref);
 	if (r < 0) {
 		if (r == -ENOSPC)

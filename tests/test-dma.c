@@ -464,6 +464,54 @@ START_TEST(test_F7_bounce_pool_backpressure)
 }
 END_TEST
 
+/* F7's limit: what can never fit is -E2BIG, not -ENOSPC, so a caller
+ * retrying on backpressure cannot spin; in-place memory is not limited by
+ * the bounce pool. */
+START_TEST(test_F7_never_fits_is_e2big)
+{
+	struct xenvirtio_ctx *ctx = fake_ctx(0, 256);
+	struct xenvirtio_dma *dma = open_dma(ctx);
+	struct xenvirtio_dma_seg seg;
+	size_t big = 65 * 4096;
+	uint8_t *m = aligned_alloc(4096, 250 * 4096), *coh;
+	uint64_t daddr;
+
+	ck_assert_ptr_nonnull(m);
+	/* 65 frames of malloc memory: more than the 64-frame pool */
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, m, big, XENVIRTIO_DMA_TO_DEVICE, &seg, 1),
+	    -E2BIG);
+	/* 64 frames: fits exactly */
+	ck_assert_int_eq(xenvirtio_dma_map(dma, m, 64 * 4096,
+					   XENVIRTIO_DMA_TO_DEVICE, &seg, 1),
+			 1);
+	ck_assert_int_eq(
+	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FREE), 0);
+	/* pool in use by someone: backpressure, then it fits again */
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, m, 1, XENVIRTIO_DMA_TO_DEVICE, &seg + 0, 1),
+	    -ENOSPC);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &seg, 1, XENVIRTIO_DMA_TO_DEVICE), 0);
+	/* 65 whole platform frames go in place, past the pool's size */
+	ck_assert_int_eq(
+	    xenvirtio_dma_alloc_coherent(dma, big, (void **)&coh, &daddr), 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, coh, big, XENVIRTIO_DMA_TO_DEVICE, &seg, 1),
+	    1);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, &seg, 1, XENVIRTIO_DMA_TO_DEVICE), 0);
+	/* more refs than the table (256 - 8) can ever give */
+	ck_assert_int_eq(xenvirtio_dma_map(dma, m, 249 * 4096,
+					   XENVIRTIO_DMA_TO_DEVICE, &seg, 1),
+			 -E2BIG);
+	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, coh, big, daddr), 0);
+	ck_assert_uint_eq(fake_live(ctx), 0);
+	free(m);
+	done(ctx, dma);
+}
+END_TEST
+
 /* Unmap must name a live mapping of this handle, exactly. */
 START_TEST(test_unmap_validates_segments)
 {
@@ -623,6 +671,7 @@ int main(void)
 	tcase_add_test(tc, test_F4_consecutive_refs);
 	tcase_add_loop_test(tc, test_F7_backpressure, 0, 2);
 	tcase_add_test(tc, test_F7_bounce_pool_backpressure);
+	tcase_add_test(tc, test_F7_never_fits_is_e2big);
 	tcase_add_loop_test(tc, test_unmap_validates_segments, 0, 2);
 	tcase_add_test(tc, test_F4_share_pages_split_and_coherent);
 	tcase_add_loop_test(tc, test_F3_busy_coherent_free, 0, 2);

@@ -194,8 +194,11 @@ int xenvirtio_dma_free_coherent(struct xenvirtio_dma *dma, void *va,
  * Return: the number of segments (>= 1) on success;
  * -EINVAL for a NULL argument, @len 0 or above UINT32_MAX, a bad @dir or
  * @max_segs 0;
- * -E2BIG if the mapping needs more than @max_segs segments (nothing mapped,
- * never truncated);
+ * -E2BIG if the mapping can never be made, whatever is unmapped first: it
+ * needs more than @max_segs segments (never truncated), more refs than the
+ * grant table has, or more bounce frames than the handle's pool holds (64
+ * frames, i.e. a little under 256 KiB of memory that is not grantable in
+ * place); nothing is mapped;
  * -EIO if the handle is broken;
  * -ENOSPC if refs, bounce frames or shareable pages are exhausted
  * (backpressure, F7);
