@@ -512,6 +512,47 @@ START_TEST(test_F7_never_fits_is_e2big)
 }
 END_TEST
 
+/* Close revokes and releases whatever the caller left mapped, without
+ * copying back into buffers that may be gone. */
+START_TEST(test_close_revokes_everything)
+{
+	struct xenvirtio_ctx *ctx = fake_ctx(_i, 1024);
+	struct xenvirtio_dma *dma = open_dma(ctx), *keep = open_dma(ctx);
+	struct xenvirtio_dma_seg segs[4], kseg;
+	uint8_t *m = aligned_alloc(4096, 3 * 4096);
+	void *coh;
+	uint64_t daddr;
+	uint32_t live;
+
+	ck_assert_ptr_nonnull(m);
+	memset(m, 0x3c, 3 * 4096);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(keep, m, 10, XENVIRTIO_DMA_TO_DEVICE, &kseg, 1),
+	    1);
+	live = fake_live(ctx);
+	ck_assert_int_ge(xenvirtio_dma_map(dma, m + 100, 5000,
+					   XENVIRTIO_DMA_FROM_DEVICE, segs, 4),
+			 1);
+	ck_assert_int_ge(xenvirtio_dma_map(dma, m, 3 * 4096,
+					   XENVIRTIO_DMA_TO_DEVICE, segs, 4),
+			 1);
+	ck_assert_int_eq(xenvirtio_dma_alloc_coherent(dma, 4096, &coh, &daddr),
+			 0);
+	ck_assert_uint_gt(fake_live(ctx), live);
+	xenvirtio_dma_close(dma);
+	/* only the other handle's grant is left; nothing was copied back */
+	ck_assert_uint_eq(fake_live(ctx), live);
+	ck_assert_uint_eq(m[100], 0x3c);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(keep, &kseg, 1, XENVIRTIO_DMA_TO_DEVICE), 0);
+	ck_assert_uint_eq(fake_live(ctx), 0);
+	if (!_i)
+		ck_assert_uint_eq(xv_gnttab_in_use(ctx->gnttab), 0);
+	free(m);
+	done(ctx, keep);
+}
+END_TEST
+
 /* Unmap must name a live mapping of this handle, exactly. */
 START_TEST(test_unmap_validates_segments)
 {
@@ -672,6 +713,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_F7_backpressure, 0, 2);
 	tcase_add_test(tc, test_F7_bounce_pool_backpressure);
 	tcase_add_test(tc, test_F7_never_fits_is_e2big);
+	tcase_add_loop_test(tc, test_close_revokes_everything, 0, 2);
 	tcase_add_loop_test(tc, test_unmap_validates_segments, 0, 2);
 	tcase_add_test(tc, test_F4_share_pages_split_and_coherent);
 	tcase_add_loop_test(tc, test_F3_busy_coherent_free, 0, 2);
