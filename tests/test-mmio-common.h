@@ -37,7 +37,7 @@ struct fake {
 	uint32_t last_irq;
 };
 
-static int fake_queue_ready(void *opaque,
+static inline int fake_queue_ready(void *opaque,
 			    const struct xenvirtio_mmio_queue_info *q)
 {
 	struct fake *f = opaque;
@@ -54,7 +54,7 @@ static int fake_queue_ready(void *opaque,
 	return 0;
 }
 
-static void fake_queue_reset(void *opaque, unsigned int index)
+static inline void fake_queue_reset(void *opaque, unsigned int index)
 {
 	struct fake *f = opaque;
 
@@ -65,7 +65,7 @@ static void fake_queue_reset(void *opaque, unsigned int index)
 	f->live_count--;
 }
 
-static void fake_queue_notify(void *opaque, unsigned int index, uint32_t data)
+static inline void fake_queue_notify(void *opaque, unsigned int index, uint32_t data)
 {
 	struct fake *f = opaque;
 
@@ -74,7 +74,7 @@ static void fake_queue_notify(void *opaque, unsigned int index, uint32_t data)
 	f->last_notify_data = data;
 }
 
-static void fake_device_reset(void *opaque)
+static inline void fake_device_reset(void *opaque)
 {
 	struct fake *f = opaque;
 
@@ -82,7 +82,7 @@ static void fake_device_reset(void *opaque)
 	f->dev_reset_calls++;
 }
 
-static void fake_status(void *opaque, uint8_t status)
+static inline void fake_status(void *opaque, uint8_t status)
 {
 	struct fake *f = opaque;
 
@@ -90,7 +90,7 @@ static void fake_status(void *opaque, uint8_t status)
 	f->status_calls++;
 }
 
-static int fake_features_ok(void *opaque, uint64_t features)
+static inline int fake_features_ok(void *opaque, uint64_t features)
 {
 	struct fake *f = opaque;
 
@@ -98,7 +98,7 @@ static int fake_features_ok(void *opaque, uint64_t features)
 	return f->features_ok_ret;
 }
 
-static int fake_config_write(void *opaque, unsigned int offset,
+static inline int fake_config_write(void *opaque, unsigned int offset,
 			     unsigned int size, uint32_t value)
 {
 	struct fake *f = opaque;
@@ -110,7 +110,7 @@ static int fake_config_write(void *opaque, unsigned int offset,
 	return 0;
 }
 
-static void fake_interrupt(void *opaque, uint32_t status)
+static inline void fake_interrupt(void *opaque, uint32_t status)
 {
 	struct fake *f = opaque;
 
@@ -132,14 +132,14 @@ static const struct xenvirtio_mmio_dev_ops fake_ops = {
 /* Device-specific features of the fake: bits 0 and 5, plus EVENT_IDX. */
 #define FAKE_FEATURES (1ULL << 0 | 1ULL << 5 | 1ULL << 29)
 
-static void fake_ctx_init(struct xenvirtio_ctx *ctx, xenvirtio_log_fn fn)
+static inline void fake_ctx_init(struct xenvirtio_ctx *ctx, xenvirtio_log_fn fn)
 {
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->log_fn = fn;
 	ctx->log_max = XENVIRTIO_LOG_DEBUG;
 }
 
-static void fake_init_ops(struct fake *f, bool grants, uint64_t extra,
+static inline void fake_init_ops(struct fake *f, bool grants, uint64_t extra,
 			  const struct xenvirtio_mmio_dev_ops *ops)
 {
 	static const uint8_t cfg0[FAKE_CONFIG_LEN] = {
@@ -163,19 +163,19 @@ static void fake_init_ops(struct fake *f, bool grants, uint64_t extra,
 			 0);
 }
 
-static void fake_init(struct fake *f, bool grants, uint64_t extra)
+static inline void fake_init(struct fake *f, bool grants, uint64_t extra)
 {
 	xv_test_expect_errors(0);
 	fake_init_ops(f, grants, extra, &fake_ops);
 }
 
-static void fake_fini(struct fake *f)
+static inline void fake_fini(struct fake *f)
 {
 	xenvirtio_mmio_dev_free(f->dev);
 	ck_assert_int_eq(f->live_count, 0);
 }
 
-static uint32_t rd(struct fake *f, uint32_t off)
+static inline uint32_t rd(struct fake *f, uint32_t off)
 {
 	uint32_t v = 0xdeadbeef;
 
@@ -183,23 +183,23 @@ static uint32_t rd(struct fake *f, uint32_t off)
 	return v;
 }
 
-static int wr(struct fake *f, uint32_t off, uint32_t v)
+static inline int wr(struct fake *f, uint32_t off, uint32_t v)
 {
 	return xenvirtio_mmio_dev_write(f->dev, off, 4, v);
 }
 
-static void wr_ok(struct fake *f, uint32_t off, uint32_t v)
+static inline void wr_ok(struct fake *f, uint32_t off, uint32_t v)
 {
 	ck_assert_int_eq(wr(f, off, v), 0);
 }
 
 /* Status write of @bits on top of what is there. */
-static void add_status(struct fake *f, uint32_t bits)
+static inline void add_status(struct fake *f, uint32_t bits)
 {
 	wr_ok(f, XENVIRTIO_MMIO_STATUS, rd(f, XENVIRTIO_MMIO_STATUS) | bits);
 }
 
-static void set_driver_features(struct fake *f, uint64_t feat)
+static inline void set_driver_features(struct fake *f, uint64_t feat)
 {
 	wr_ok(f, XENVIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
 	wr_ok(f, XENVIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)feat);
@@ -208,7 +208,7 @@ static void set_driver_features(struct fake *f, uint64_t feat)
 }
 
 /* Negotiate @feat; returns the Status read back after FEATURES_OK. */
-static uint32_t negotiate(struct fake *f, uint64_t feat)
+static inline uint32_t negotiate(struct fake *f, uint64_t feat)
 {
 	wr_ok(f, XENVIRTIO_MMIO_STATUS, 0);
 	add_status(f, XENVIRTIO_STATUS_ACKNOWLEDGE);
@@ -218,7 +218,7 @@ static uint32_t negotiate(struct fake *f, uint64_t feat)
 	return rd(f, XENVIRTIO_MMIO_STATUS);
 }
 
-static void set_queue_regs(struct fake *f, unsigned int i, uint32_t num,
+static inline void set_queue_regs(struct fake *f, unsigned int i, uint32_t num,
 			   uint64_t desc, uint64_t drv, uint64_t devaddr)
 {
 	wr_ok(f, XENVIRTIO_MMIO_QUEUE_SEL, i);
@@ -234,7 +234,7 @@ static void set_queue_regs(struct fake *f, unsigned int i, uint32_t num,
 #define G(ref, off) (XENVIRTIO_GRANT_ADDR_FLAG | (uint64_t)(ref) << 12 | (off))
 
 /* A valid grant-mode split queue @i of size @num. */
-static void setup_queue(struct fake *f, unsigned int i, uint32_t num)
+static inline void setup_queue(struct fake *f, unsigned int i, uint32_t num)
 {
 	set_queue_regs(f, i, num, G(100 + 8 * i, 0), G(101 + 8 * i, 0),
 		       G(102 + 8 * i, 0));
@@ -242,12 +242,12 @@ static void setup_queue(struct fake *f, unsigned int i, uint32_t num)
 	ck_assert_uint_eq(rd(f, XENVIRTIO_MMIO_QUEUE_READY), 1);
 }
 
-static uint64_t grant_features(void)
+static inline uint64_t grant_features(void)
 {
 	return FAKE_FEATURES | xenvirtio_mmio_transport_features(true);
 }
 
-static bool needs_reset(struct fake *f)
+static inline bool needs_reset(struct fake *f)
 {
 	return rd(f, XENVIRTIO_MMIO_STATUS) &
 	       XENVIRTIO_STATUS_DEVICE_NEEDS_RESET;
