@@ -143,7 +143,8 @@ START_TEST(test_sock_driver_init_two_processes)
 	struct xenvirtio_mmio_drv *drv;
 	uint64_t neg = 0, v = 0;
 	uint32_t id = 0, val;
-	int fd;
+	int64_t t0;
+	int fd, i, n;
 	pid_t pid;
 
 	xv_test_expect_errors(0);
@@ -170,6 +171,15 @@ START_TEST(test_sock_driver_init_two_processes)
 	ck_assert_uint_eq(v, 0);
 	ck_assert_int_eq(xenvirtio_mmio_sock_client_read(cl, 0, 4, &val), 0);
 	ck_assert_uint_eq(val, XENVIRTIO_MMIO_MAGIC);
+	/* Round-trip cost of one register access across the processes. */
+	n = getenv("XV_VALGRIND") && *getenv("XV_VALGRIND") ? 50 : 2000;
+	t0 = now_ms();
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(xenvirtio_mmio_sock_client_read(
+					 cl, XENVIRTIO_MMIO_STATUS, 4, &val),
+				 0);
+	fprintf(stderr, "  %d register reads over the socket: %.1f us each\n",
+		n, 1000.0 * (double)(now_ms() - t0) / n);
 	/* A value wider than the access is the caller's misuse. */
 	ck_assert_int_eq(xenvirtio_mmio_sock_client_write(cl, 0x100, 1, 0x100),
 			 -EINVAL);

@@ -159,7 +159,8 @@ struct xenvirtio_mmio_queue_info {
  *	QueueReset, a broken queue, device reset). Called exactly once per
  *	successful @queue_ready. Required.
  * @queue_notify: the driver kicked ready queue @index; @data is the whole
- *	value written to QueueNotify (meaningful with NOTIFICATION_DATA).
+ *	value written to QueueNotify (meaningful with NOTIFICATION_DATA; a
+ *	kick held until DRIVER_OK is delivered then with @data = @index).
  *	Required.
  * @device_reset: the driver wrote 0 to Status, or the device was reset by
  *	xenvirtio_mmio_dev_reset(), after every queue was released. Optional.
@@ -279,7 +280,9 @@ int xenvirtio_mmio_dev_read(struct xenvirtio_mmio_dev *dev, uint32_t offset,
  * (Status then reads back without FEATURES_OK, as the specification says);
  * -EINVAL if @dev is NULL; -EPROTO if this write broke the rules (the write
  * was ignored; the queue or the device is now broken); -EIO if the device
- * was already broken (only a Status write of 0 is accepted then).
+ * was already broken (only a Status write of 0 is accepted then), or the
+ * write went to a broken queue's registers (QueueReady 0 and QueueReset
+ * excepted).
  */
 int xenvirtio_mmio_dev_write(struct xenvirtio_mmio_dev *dev, uint32_t offset,
 			     unsigned int size, uint32_t val);
@@ -568,7 +571,9 @@ int xenvirtio_mmio_sock_server_fd(const struct xenvirtio_mmio_sock_server *srv);
  * direction, non-zero status or reserved byte, write data wider than its
  * size, read data not 0) breaks the connection; a well-formed access the
  * register file refuses (outside the region, wrong width, ...) is answered
- * with status 1 and the device needs a reset.
+ * with status 1 and the device needs a reset. A client that stalls in the
+ * middle of a request costs nothing here; dropping it after a while is the
+ * caller's policy.
  *
  * Return: the number of requests answered (0 if none was complete);
  * -EINVAL if @srv is NULL; -EPIPE if the client hung up (the message
