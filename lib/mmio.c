@@ -562,6 +562,10 @@ static int status_write(struct xenvirtio_mmio_dev *dev, uint32_t val)
 	}
 	if (xv_broken_check(&dev->broken))
 		return -EIO;
+	/* Drivers write back what they read (Linux's add_status does), so
+	 * DEVICE_NEEDS_RESET may be echoed, never set. */
+	if (old & XENVIRTIO_STATUS_DEVICE_NEEDS_RESET)
+		val &= ~XENVIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	if (val & ~STATUS_DEFINED)
 		return dev_break(dev, "Status %#x sets undefined or "
 				      "device-owned bits",

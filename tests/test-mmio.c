@@ -196,6 +196,19 @@ START_TEST(test_status_rules)
 				    XENVIRTIO_STATUS_DRIVER |
 				    XENVIRTIO_STATUS_DRIVER_OK),
 			 -EPROTO);
+	/* A driver that writes back DEVICE_NEEDS_RESET with its next bit
+	 * (read-modify-write, as Linux does) is not punished twice. */
+	ck_assert_uint_ne(negotiate(&f, grant_features()) &
+				  XENVIRTIO_STATUS_FEATURES_OK,
+			  0);
+	wr_ok(&f, XENVIRTIO_MMIO_QUEUE_SEL, 0);
+	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_QUEUE_NUM, 0), -EPROTO);
+	ck_assert(needs_reset(&f));
+	add_status(&f, XENVIRTIO_STATUS_DRIVER_OK);
+	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_STATUS),
+			  0x4f);
+	/* Other queues keep working. */
+	setup_queue(&f, 1, 16);
 	/* DriverFeatures after FEATURES_OK. */
 	ck_assert_uint_ne(negotiate(&f, grant_features()) &
 				  XENVIRTIO_STATUS_FEATURES_OK,
