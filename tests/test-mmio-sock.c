@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The simulated virtio-mmio transport across two real processes (fork +
- * socketpair): the driver-side init sequence through the socket, a client
+ * socketpair): the driver-side init sequence through the socket with the
+ * interrupt on a side channel (a pipe standing in for the simulated event
+ * channel), a client
  * that sends garbage or hangs up mid-request, a server that answers garbage,
  * hangs up mid-response or never answers. Every wait is bounded.
  */
@@ -45,6 +47,22 @@ enum {
 };
 
 /*
+ * The interrupt travels outside the register socket, as it will over a
+ * simulated event channel: here the device model's interrupt callback
+ * writes a byte to a pipe the frontend polls.
+ */
+static int irq_pipe[2] = { -1, -1 };
+
+static void pipe_interrupt(void *opaque, uint32_t status)
+{
+	char c = 'i';
+
+	fake_interrupt(opaque, status);
+	if (irq_pipe[1] >= 0 && write(irq_pipe[1], &c, 1) != 1)
+		_exit(SRV_OTHER);
+}
+
+/*
  * Backend child: serve a fake device on @fd until the client goes away or
  * misbehaves; the exit code says how it ended, plus the state seen.
  */
@@ -61,12 +79,14 @@ static void run_server(int fd, bool expect_init)
 	struct xenvirtio_mmio_sock_server *srv;
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	int64_t end = now_ms() + 10 * TIMEOUT_MS;
+	struct xenvirtio_mmio_dev_ops ops = fake_ops;
 	struct fake f;
-	int r, code = SRV_OTHER;
+	int r, code = SRV_OTHER, kicks = 0;
 
+	ops.interrupt = pipe_interrupt;
 	memset(&f, 0, sizeof(f));
 	fake_ctx_init(&f.ctx, quiet_log);
-	if (xenvirtio_mmio_dev_new(&f.ctx, &cfg, &fake_ops, &f, &f.dev) ||
+	if (xenvirtio_mmio_dev_new(&f.ctx, &cfg, &ops, &f, &f.dev) ||
 	    xenvirtio_mmio_sock_server_new(&f.ctx, f.dev, fd, 0x2000000, &srv))
 		_exit(SRV_OTHER);
 	for (;;) {
@@ -77,6 +97,12 @@ static void run_server(int fd, bool expect_init)
 		if (poll(&p, 1, 100) <= 0)
 			continue;
 		r = xenvirtio_mmio_sock_server_process(srv, TIMEOUT_MS);
+		/* The device model "completes" each kick with a used-buffer
+		 * interrupt (outside the callback: no re-entry). */
+		if (f.notify_calls > kicks) {
+			kicks = f.notify_calls;
+			xenvirtio_mmio_dev_interrupt(f.dev);
+		}
 		if (r >= 0)
 			continue;
 		/* Mid-request hang-ups are logged as errors, clean ones
@@ -149,7 +175,10 @@ START_TEST(test_sock_driver_init_two_processes)
 
 	xv_test_expect_errors(0);
 	fake_ctx_init(&ctx, xv_test_log);
+	ck_assert_int_eq(pipe(irq_pipe), 0);
 	pid = spawn(&fd, run_server, true);
+	close(irq_pipe[1]);
+	irq_pipe[1] = -1;
 	ck_assert_int_eq(xenvirtio_mmio_sock_client_new(&ctx, fd, 0x2000000,
 							TIMEOUT_MS, &cl),
 			 0);
@@ -167,6 +196,19 @@ START_TEST(test_sock_driver_init_two_processes)
 			 0);
 	ck_assert_int_eq(xenvirtio_mmio_drv_driver_ok(drv), 0);
 	ck_assert_int_eq(xenvirtio_mmio_drv_notify(drv, 1), 0);
+	/* The interrupt arrives on the side channel, then is acknowledged
+	 * through the registers. */
+	{
+		struct pollfd p = { .fd = irq_pipe[0], .events = POLLIN };
+		char c;
+
+		ck_assert_int_eq(poll(&p, 1, TIMEOUT_MS), 1);
+		ck_assert_int_eq(read(irq_pipe[0], &c, 1), 1);
+	}
+	ck_assert_int_eq(xenvirtio_mmio_drv_ack_interrupt(drv, &val), 0);
+	ck_assert_uint_eq(val, XENVIRTIO_MMIO_INT_VRING);
+	ck_assert_int_eq(xenvirtio_mmio_drv_ack_interrupt(drv, &val), 0);
+	ck_assert_uint_eq(val, 0);
 	ck_assert_int_eq(xenvirtio_mmio_drv_config_read(drv, 0, 8, &v), 0);
 	ck_assert_uint_eq(v, 0);
 	ck_assert_int_eq(xenvirtio_mmio_sock_client_read(cl, 0, 4, &val), 0);
@@ -186,6 +228,7 @@ START_TEST(test_sock_driver_init_two_processes)
 	xenvirtio_mmio_drv_free(drv);
 	xenvirtio_mmio_sock_client_free(cl); /* hang up cleanly */
 	ck_assert_int_eq(reap(pid), SRV_OK_HANGUP);
+	close(irq_pipe[0]);
 }
 END_TEST
 
