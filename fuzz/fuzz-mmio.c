@@ -40,13 +40,13 @@ struct fz {
 	struct xenvirtio_mmio_dev *dev;
 };
 
-#define FZ_CHECK(c)                                                           \
-	do {                                                                  \
-		if (!(c)) {                                                   \
-			fprintf(stderr, "fuzz-mmio: %s:%d: %s\n", __FILE__,   \
-				__LINE__, #c);                                \
-			abort();                                              \
-		}                                                             \
+#define FZ_CHECK(c)                                                         \
+	do {                                                                \
+		if (!(c)) {                                                 \
+			fprintf(stderr, "fuzz-mmio: %s:%d: %s\n", __FILE__, \
+				__LINE__, #c);                              \
+			abort();                                            \
+		}                                                           \
 	} while (0)
 
 static bool pow2(unsigned int n)
@@ -104,8 +104,8 @@ static void fz_device_reset(void *opaque)
 	FZ_CHECK(z->live_count == 0);
 }
 
-static int fz_config_write(void *opaque, unsigned int offset,
-			   unsigned int size, uint32_t value)
+static int fz_config_write(void *opaque, unsigned int offset, unsigned int size,
+			   uint32_t value)
 {
 	struct fz *z = opaque;
 	uint8_t b = (uint8_t)value;
@@ -124,35 +124,43 @@ static void fz_interrupt(void *opaque, uint32_t status)
 }
 
 static const uint32_t regs[] = {
-	XENVIRTIO_MMIO_DEVICE_FEATURES_SEL, XENVIRTIO_MMIO_DRIVER_FEATURES,
-	XENVIRTIO_MMIO_DRIVER_FEATURES_SEL, XENVIRTIO_MMIO_QUEUE_SEL,
-	XENVIRTIO_MMIO_QUEUE_NUM,	    XENVIRTIO_MMIO_QUEUE_READY,
-	XENVIRTIO_MMIO_QUEUE_NOTIFY,	    XENVIRTIO_MMIO_INTERRUPT_ACK,
-	XENVIRTIO_MMIO_STATUS,		    XENVIRTIO_MMIO_QUEUE_DESC_LOW,
-	XENVIRTIO_MMIO_QUEUE_DESC_HIGH,	    XENVIRTIO_MMIO_QUEUE_DRIVER_LOW,
-	XENVIRTIO_MMIO_QUEUE_DRIVER_HIGH,   XENVIRTIO_MMIO_QUEUE_DEVICE_LOW,
-	XENVIRTIO_MMIO_QUEUE_DEVICE_HIGH,   XENVIRTIO_MMIO_QUEUE_RESET,
+	XENVIRTIO_MMIO_DEVICE_FEATURES_SEL,
+	XENVIRTIO_MMIO_DRIVER_FEATURES,
+	XENVIRTIO_MMIO_DRIVER_FEATURES_SEL,
+	XENVIRTIO_MMIO_QUEUE_SEL,
+	XENVIRTIO_MMIO_QUEUE_NUM,
+	XENVIRTIO_MMIO_QUEUE_READY,
+	XENVIRTIO_MMIO_QUEUE_NOTIFY,
+	XENVIRTIO_MMIO_INTERRUPT_ACK,
+	XENVIRTIO_MMIO_STATUS,
+	XENVIRTIO_MMIO_QUEUE_DESC_LOW,
+	XENVIRTIO_MMIO_QUEUE_DESC_HIGH,
+	XENVIRTIO_MMIO_QUEUE_DRIVER_LOW,
+	XENVIRTIO_MMIO_QUEUE_DRIVER_HIGH,
+	XENVIRTIO_MMIO_QUEUE_DEVICE_LOW,
+	XENVIRTIO_MMIO_QUEUE_DEVICE_HIGH,
+	XENVIRTIO_MMIO_QUEUE_RESET,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t cfg0[24] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	static const uint8_t cfg0[24] = {1, 2, 3, 4, 5, 6, 7, 8};
 	struct xenvirtio_mmio_dev_ops ops = {
-		.queue_ready = fz_queue_ready,
-		.queue_reset = fz_queue_reset,
-		.queue_notify = fz_queue_notify,
-		.device_reset = fz_device_reset,
-		.config_write = fz_config_write,
-		.interrupt = fz_interrupt,
+	    .queue_ready = fz_queue_ready,
+	    .queue_reset = fz_queue_reset,
+	    .queue_notify = fz_queue_notify,
+	    .device_reset = fz_device_reset,
+	    .config_write = fz_config_write,
+	    .interrupt = fz_interrupt,
 	};
 	struct xenvirtio_mmio_dev_config cfg = {
-		.device_id = 1,
-		.vendor_id = 0x1af4,
-		.features = 1ULL << 5 | 1ULL << 28,
-		.config_len = sizeof(cfg0),
-		.config = cfg0,
+	    .device_id = 1,
+	    .vendor_id = 0x1af4,
+	    .features = 1ULL << 5 | 1ULL << 28,
+	    .config_len = sizeof(cfg0),
+	    .config = cfg0,
 	};
 	struct xenvirtio_ctx ctx;
 	struct fz z;
@@ -211,8 +219,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				break;
 			case 1:
 				memcpy(b, &val, 4);
-				xenvirtio_mmio_dev_set_config(z.dev, off % 32, b,
-							      (op >> 5) % 5);
+				xenvirtio_mmio_dev_set_config(z.dev, off % 32,
+							      b, (op >> 5) % 5);
 				break;
 			case 2:
 				xenvirtio_mmio_dev_reset(z.dev);
@@ -227,8 +235,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 5:
 			req.addr = BASE + off - 0x100;
 			req.size = (op >> 3) & 15;
-			req.dir = (op >> 7) ? XV_MMIO_DIR_READ :
-					      XV_MMIO_DIR_WRITE;
+			req.dir =
+			    (op >> 7) ? XV_MMIO_DIR_READ : XV_MMIO_DIR_WRITE;
 			req.data = val;
 			if (xv_mmio_dev_ioreq(z.dev, BASE, &req) < 0 &&
 			    req.dir == XV_MMIO_DIR_READ)
@@ -236,9 +244,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					 xv_mmio_size_mask(req.size));
 			break;
 		default:
-			xenvirtio_mmio_dev_write(z.dev,
-						 regs[off % XV_ARRAY_SIZE(regs)],
-						 4, val);
+			xenvirtio_mmio_dev_write(
+			    z.dev, regs[off % XV_ARRAY_SIZE(regs)], 4, val);
 			break;
 		}
 		st = (uint32_t)xenvirtio_mmio_dev_status(z.dev);
@@ -252,8 +259,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	xenvirtio_mmio_dev_free(z.dev);
 	FZ_CHECK(z.live_count == 0);
 	if (getenv("XV_FUZZ_VERBOSE"))
-		fprintf(stderr, "fuzz-mmio: %zu accesses, %d queues made ready, "
-				"%d kicks, final status %#x\n",
+		fprintf(stderr,
+			"fuzz-mmio: %zu accesses, %d queues made ready, "
+			"%d kicks, final status %#x\n",
 			(size - 3) / 7, z.readies, z.kicks, st);
 	return 0;
 }

@@ -13,9 +13,9 @@
 
 #define MMIO_VERSION 2u
 
-#define STATUS_DEFINED                                                        \
-	(XENVIRTIO_STATUS_ACKNOWLEDGE | XENVIRTIO_STATUS_DRIVER |              \
-	 XENVIRTIO_STATUS_DRIVER_OK | XENVIRTIO_STATUS_FEATURES_OK |           \
+#define STATUS_DEFINED                                               \
+	(XENVIRTIO_STATUS_ACKNOWLEDGE | XENVIRTIO_STATUS_DRIVER |    \
+	 XENVIRTIO_STATUS_DRIVER_OK | XENVIRTIO_STATUS_FEATURES_OK | \
 	 XENVIRTIO_STATUS_FAILED)
 
 #define INT_DEFINED (XENVIRTIO_MMIO_INT_VRING | XENVIRTIO_MMIO_INT_CONFIG)
@@ -27,8 +27,8 @@ struct mmio_queue {
 	uint64_t desc;
 	uint64_t driver;
 	uint64_t device;
-	bool ready; /* queue_ready() accepted it; queue_reset() owed */
-	bool reset_done; /* QueueReset reads 1 until re-enabled */
+	bool ready;	   /* queue_ready() accepted; queue_reset() owed */
+	bool reset_done;   /* QueueReset reads 1 until re-enabled */
 	bool kick_pending; /* notified before DRIVER_OK */
 	struct xv_broken broken;
 };
@@ -53,7 +53,7 @@ struct xenvirtio_mmio_dev {
 	uint32_t shm_sel;
 	uint64_t drv_features;
 	bool drv_features_unoffered; /* a word beyond 64 bits was non-zero */
-	uint64_t features; /* accepted with FEATURES_OK */
+	uint64_t features;	     /* accepted with FEATURES_OK */
 	uint8_t status;
 	uint32_t isr;
 	uint32_t generation;
@@ -117,8 +117,12 @@ static void set_needs_reset(struct xenvirtio_mmio_dev *dev)
 		raise_interrupt(dev, XENVIRTIO_MMIO_INT_CONFIG);
 }
 
-static int XV_PRINTF(2, 3)
-	dev_break(struct xenvirtio_mmio_dev *dev, const char *fmt, ...)
+static int dev_break(struct xenvirtio_mmio_dev *dev, const char *fmt, ...)
+	XV_PRINTF(2, 3);
+static int queue_break(struct xenvirtio_mmio_dev *dev, unsigned int i,
+		       const char *fmt, ...) XV_PRINTF(3, 4);
+
+static int dev_break(struct xenvirtio_mmio_dev *dev, const char *fmt, ...)
 {
 	char msg[96];
 	va_list ap;
@@ -134,8 +138,8 @@ static int XV_PRINTF(2, 3)
 	return -EPROTO;
 }
 
-static int XV_PRINTF(3, 4) queue_break(struct xenvirtio_mmio_dev *dev,
-				       unsigned int i, const char *fmt, ...)
+static int queue_break(struct xenvirtio_mmio_dev *dev, unsigned int i,
+		       const char *fmt, ...)
 {
 	char msg[80];
 	va_list ap;
@@ -170,11 +174,11 @@ static void do_reset(struct xenvirtio_mmio_dev *dev)
 		dev->ops->device_reset(dev->opaque);
 }
 
-XV_EXPORT int xenvirtio_mmio_dev_new(struct xenvirtio_ctx *ctx,
-				     const struct xenvirtio_mmio_dev_config *cfg,
-				     const struct xenvirtio_mmio_dev_ops *ops,
-				     void *opaque,
-				     struct xenvirtio_mmio_dev **out)
+XV_EXPORT int
+xenvirtio_mmio_dev_new(struct xenvirtio_ctx *ctx,
+		       const struct xenvirtio_mmio_dev_config *cfg,
+		       const struct xenvirtio_mmio_dev_ops *ops, void *opaque,
+		       struct xenvirtio_mmio_dev **out)
 {
 	struct xenvirtio_mmio_dev *dev;
 
@@ -190,8 +194,9 @@ XV_EXPORT int xenvirtio_mmio_dev_new(struct xenvirtio_ctx *ctx,
 	    !cfg->queue_num_max ||
 	    cfg->queue_num_max > XENVIRTIO_MMIO_MAX_QUEUE_NUM ||
 	    cfg->config_len > XENVIRTIO_MMIO_MAX_CONFIG) {
-		xv_err(ctx, "virtio-mmio: bad device configuration "
-			    "(id %u, %u queues of %u, config %u bytes)",
+		xv_err(ctx,
+		       "virtio-mmio: bad device configuration "
+		       "(id %u, %u queues of %u, config %u bytes)",
 		       cfg->device_id, cfg->num_queues, cfg->queue_num_max,
 		       cfg->config_len);
 		return -EINVAL;
@@ -282,6 +287,13 @@ static enum reg_dir reg_dir(uint32_t offset)
 	}
 }
 
+static const char *reg_kind(uint32_t offset, enum reg_dir dir)
+{
+	if (reg_dir(offset) == REG_NONE)
+		return "undefined";
+	return dir == REG_R ? "write-only" : "read-only";
+}
+
 /* 0 if the access may happen at all, else breaks the device. */
 static int check_access(struct xenvirtio_mmio_dev *dev, uint32_t offset,
 			unsigned int size, enum reg_dir dir)
@@ -295,25 +307,26 @@ static int check_access(struct xenvirtio_mmio_dev *dev, uint32_t offset,
 			return dev_break(dev, "%u-byte config %s at %#x", size,
 					 op, (unsigned int)offset);
 		if (off & (size - 1))
-			return dev_break(dev, "misaligned %u-byte config %s "
-					      "at %#x",
+			return dev_break(dev,
+					 "misaligned %u-byte config %s "
+					 "at %#x",
 					 size, op, (unsigned int)offset);
 		if (!xv_range_ok(off, size, dev->config_len))
-			return dev_break(dev, "config %s at %#x past the %u-byte "
-					      "config space",
+			return dev_break(dev,
+					 "config %s at %#x past the %u-byte "
+					 "config space",
 					 op, (unsigned int)offset,
 					 dev->config_len);
 		return 0;
 	}
 	if (size != 4 || (offset & 3))
-		return dev_break(dev, "%u-byte %s at %#x (control registers "
-				      "take aligned 32-bit accesses)",
+		return dev_break(dev,
+				 "%u-byte %s at %#x (control registers "
+				 "take aligned 32-bit accesses)",
 				 size, op, (unsigned int)offset);
 	if (!(reg_dir(offset) & dir))
 		return dev_break(dev, "%s of %s register %#x", op,
-				 reg_dir(offset) == REG_NONE ? "undefined" :
-				 dir == REG_R ? "write-only" : "read-only",
-				 (unsigned int)offset);
+				 reg_kind(offset, dir), (unsigned int)offset);
 	return 0;
 }
 
@@ -360,9 +373,10 @@ XV_EXPORT int xenvirtio_mmio_dev_read(struct xenvirtio_mmio_dev *dev,
 		v = dev->vendor_id;
 		break;
 	case XENVIRTIO_MMIO_DEVICE_FEATURES:
-		v = dev->dev_features_sel == 0 ? (uint32_t)dev->offered :
-		    dev->dev_features_sel == 1 ? (uint32_t)(dev->offered >> 32) :
-						 0;
+		v = dev->dev_features_sel == 0 ? (uint32_t)dev->offered
+		    : dev->dev_features_sel == 1
+			? (uint32_t)(dev->offered >> 32)
+			: 0;
 		break;
 	case XENVIRTIO_MMIO_QUEUE_NUM_MAX:
 		/* 0: "the queue is not available" (S1 for the driver) */
@@ -378,9 +392,8 @@ XV_EXPORT int xenvirtio_mmio_dev_read(struct xenvirtio_mmio_dev *dev,
 		v = dev->status;
 		break;
 	case XENVIRTIO_MMIO_QUEUE_RESET:
-		v = q && negotiated(dev, XENVIRTIO_F_RING_RESET) ?
-			    q->reset_done :
-			    0;
+		v = q && negotiated(dev, XENVIRTIO_F_RING_RESET) ? q->reset_done
+								 : 0;
 		break;
 	case XENVIRTIO_MMIO_CONFIG_GENERATION:
 		v = dev->generation;
@@ -418,10 +431,10 @@ static int queue_enable(struct xenvirtio_mmio_dev *dev, unsigned int i)
 		return queue_break(dev, i, "bad size %u (max %u, %s)", q->num,
 				   dev->queue_num_max,
 				   packed ? "packed" : "split");
-	if ((q->desc & 15) || (q->driver & (packed ? 3 : 1)) ||
-	    (q->device & 3))
-		return queue_break(dev, i, "misaligned ring: desc %#llx "
-					   "driver %#llx device %#llx",
+	if ((q->desc & 15) || (q->driver & (packed ? 3 : 1)) || (q->device & 3))
+		return queue_break(dev, i,
+				   "misaligned ring: desc %#llx "
+				   "driver %#llx device %#llx",
 				   (unsigned long long)q->desc,
 				   (unsigned long long)q->driver,
 				   (unsigned long long)q->device);
@@ -530,20 +543,23 @@ static int features_acceptable(struct xenvirtio_mmio_dev *dev)
 	uint64_t f = dev->drv_features;
 
 	if (dev->drv_features_unoffered || (f & ~dev->offered)) {
-		xv_warn(dev->ctx, "virtio-mmio: FEATURES_OK refused: driver "
-				  "accepts unoffered features %#llx",
+		xv_warn(dev->ctx,
+			"virtio-mmio: FEATURES_OK refused: driver "
+			"accepts unoffered features %#llx",
 			(unsigned long long)(f & ~dev->offered));
 		return -ENOTSUP;
 	}
 	if ((f & dev->required) != dev->required) {
-		xv_warn(dev->ctx, "virtio-mmio: FEATURES_OK refused: required "
-				  "features %#llx not accepted",
+		xv_warn(dev->ctx,
+			"virtio-mmio: FEATURES_OK refused: required "
+			"features %#llx not accepted",
 			(unsigned long long)(dev->required & ~f));
 		return -ENOTSUP;
 	}
 	if (dev->ops->features_ok && dev->ops->features_ok(dev->opaque, f)) {
-		xv_warn(dev->ctx, "virtio-mmio: FEATURES_OK refused by the "
-				  "device for features %#llx",
+		xv_warn(dev->ctx,
+			"virtio-mmio: FEATURES_OK refused by the "
+			"device for features %#llx",
 			(unsigned long long)f);
 		return -ENOTSUP;
 	}
@@ -567,8 +583,9 @@ static int status_write(struct xenvirtio_mmio_dev *dev, uint32_t val)
 	if (old & XENVIRTIO_STATUS_DEVICE_NEEDS_RESET)
 		val &= ~XENVIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	if (val & ~STATUS_DEFINED)
-		return dev_break(dev, "Status %#x sets undefined or "
-				      "device-owned bits",
+		return dev_break(dev,
+				 "Status %#x sets undefined or "
+				 "device-owned bits",
 				 val);
 	old &= (uint8_t)~XENVIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	if (old & ~val)
@@ -587,9 +604,8 @@ static int status_write(struct xenvirtio_mmio_dev *dev, uint32_t val)
 				 old);
 	if (set & XENVIRTIO_STATUS_FEATURES_OK)
 		dev->features = dev->drv_features;
-	dev->status = (uint8_t)(val |
-				(dev->status &
-				 XENVIRTIO_STATUS_DEVICE_NEEDS_RESET));
+	dev->status = (uint8_t)(val | (dev->status &
+				       XENVIRTIO_STATUS_DEVICE_NEEDS_RESET));
 	if (dev->ops->status)
 		dev->ops->status(dev->opaque, dev->status);
 	if ((set & XENVIRTIO_STATUS_DRIVER_OK)) {
@@ -635,8 +651,8 @@ static int features_write(struct xenvirtio_mmio_dev *dev, uint32_t val)
 	if (sel == 0)
 		dev->drv_features = (dev->drv_features & ~0xffffffffULL) | val;
 	else if (sel == 1)
-		dev->drv_features = (dev->drv_features & 0xffffffffULL) |
-				    (uint64_t)val << 32;
+		dev->drv_features =
+		    (dev->drv_features & 0xffffffffULL) | (uint64_t)val << 32;
 	else if (val)
 		dev->drv_features_unoffered = true;
 	return 0;
@@ -661,15 +677,16 @@ XV_EXPORT int xenvirtio_mmio_dev_write(struct xenvirtio_mmio_dev *dev,
 		return r;
 	if (offset >= XENVIRTIO_MMIO_CONFIG) {
 		if (!dev->ops->config_write)
-			return dev_break(dev, "write to read-only config "
-					      "space at %#x",
+			return dev_break(dev,
+					 "write to read-only config "
+					 "space at %#x",
 					 (unsigned int)offset);
-		r = dev->ops->config_write(dev->opaque,
-					   offset - XENVIRTIO_MMIO_CONFIG, size,
-					   val);
+		r = dev->ops->config_write(
+		    dev->opaque, offset - XENVIRTIO_MMIO_CONFIG, size, val);
 		if (r < 0)
-			xv_dbg(dev->ctx, "virtio-mmio: config write at %#x "
-					 "ignored by the device",
+			xv_dbg(dev->ctx,
+			       "virtio-mmio: config write at %#x "
+			       "ignored by the device",
 			       (unsigned int)offset);
 		return 0;
 	}
@@ -689,8 +706,9 @@ XV_EXPORT int xenvirtio_mmio_dev_write(struct xenvirtio_mmio_dev *dev,
 		return notify_write(dev, val);
 	case XENVIRTIO_MMIO_INTERRUPT_ACK:
 		if (val & ~INT_DEFINED)
-			xv_warn(dev->ctx, "virtio-mmio: InterruptACK %#x has "
-					  "undefined bits",
+			xv_warn(dev->ctx,
+				"virtio-mmio: InterruptACK %#x has "
+				"undefined bits",
 				val);
 		dev->isr &= ~val;
 		return 0;
@@ -772,8 +790,9 @@ int xv_mmio_dev_ioreq(struct xenvirtio_mmio_dev *dev, uint64_t base,
 	int r;
 
 	if (req->addr < base || off > 0xffffffffULL || req->size > 4) {
-		r = dev_break(dev, "%u-byte access at %#llx outside the "
-				   "register file at %#llx or too wide",
+		r = dev_break(dev,
+			      "%u-byte access at %#llx outside the "
+			      "register file at %#llx or too wide",
 			      req->size, (unsigned long long)req->addr,
 			      (unsigned long long)base);
 	} else if (req->dir == XV_MMIO_DIR_READ) {
@@ -918,8 +937,9 @@ XV_EXPORT int xenvirtio_mmio_drv_init(struct xenvirtio_mmio_drv *drv,
 	if (r < 0)
 		return r;
 	if (magic != XENVIRTIO_MMIO_MAGIC || version != MMIO_VERSION || !id) {
-		xv_err(drv->ctx, "virtio-mmio: no version 2 device here "
-				 "(magic %#x, version %u, device id %u)",
+		xv_err(drv->ctx,
+		       "virtio-mmio: no version 2 device here "
+		       "(magic %#x, version %u, device id %u)",
 		       magic, version, id);
 		return -ENODEV;
 	}
@@ -934,9 +954,9 @@ XV_EXPORT int xenvirtio_mmio_drv_init(struct xenvirtio_mmio_drv *drv,
 		return r;
 	if ((offered & need) != need) {
 		xv_err(drv->ctx, "virtio-mmio: device %u lacks %s", id,
-		       !(offered & BIT64(XENVIRTIO_F_VERSION_1)) ?
-			       "VERSION_1" :
-			       "ACCESS_PLATFORM, required for grant DMA");
+		       !(offered & BIT64(XENVIRTIO_F_VERSION_1))
+			   ? "VERSION_1"
+			   : "ACCESS_PLATFORM, required for grant DMA");
 		return drv_fail(drv, -ENODEV);
 	}
 	want = (features | need) & offered;
@@ -953,8 +973,9 @@ XV_EXPORT int xenvirtio_mmio_drv_init(struct xenvirtio_mmio_drv *drv,
 	if (r < 0)
 		return r;
 	if (!(st & XENVIRTIO_STATUS_FEATURES_OK)) {
-		xv_err(drv->ctx, "virtio-mmio: device %u refused features "
-				 "%#llx",
+		xv_err(drv->ctx,
+		       "virtio-mmio: device %u refused features "
+		       "%#llx",
 		       id, (unsigned long long)want);
 		return drv_fail(drv, -ENOTSUP);
 	}
@@ -979,9 +1000,9 @@ XV_EXPORT int xenvirtio_mmio_drv_queue_num_max(struct xenvirtio_mmio_drv *drv,
 		r = drv_rd(drv, XENVIRTIO_MMIO_QUEUE_NUM_MAX, &max);
 	if (r < 0)
 		return r;
-	return max > XENVIRTIO_MMIO_MAX_QUEUE_NUM ?
-		       (int)XENVIRTIO_MMIO_MAX_QUEUE_NUM :
-		       (int)max;
+	return max > XENVIRTIO_MMIO_MAX_QUEUE_NUM
+		   ? (int)XENVIRTIO_MMIO_MAX_QUEUE_NUM
+		   : (int)max;
 }
 
 XV_EXPORT int xenvirtio_mmio_drv_queue_setup(struct xenvirtio_mmio_drv *drv,
@@ -1096,7 +1117,8 @@ XV_EXPORT int xenvirtio_mmio_drv_config_read(struct xenvirtio_mmio_drv *drv,
 	uint32_t gen, gen2, lo, hi = 0;
 	int tries, r;
 
-	if (!drv || !val || (size != 1 && size != 2 && size != 4 && size != 8) ||
+	if (!drv || !val ||
+	    (size != 1 && size != 2 && size != 4 && size != 8) ||
 	    (offset & (w - 1)) || offset > XENVIRTIO_MMIO_MAX_CONFIG)
 		return -EINVAL;
 	for (tries = 0; tries < DRV_CONFIG_TRIES; tries++) {
@@ -1110,7 +1132,8 @@ XV_EXPORT int xenvirtio_mmio_drv_config_read(struct xenvirtio_mmio_drv *drv,
 					  XENVIRTIO_MMIO_CONFIG + offset + 4, 4,
 					  &hi);
 		if (!r)
-			r = drv_rd(drv, XENVIRTIO_MMIO_CONFIG_GENERATION, &gen2);
+			r = drv_rd(drv, XENVIRTIO_MMIO_CONFIG_GENERATION,
+				   &gen2);
 		if (r < 0)
 			return r;
 		if (gen == gen2) {

@@ -28,7 +28,7 @@ struct xv_mmio_ioreq {
 	uint64_t addr; /* guest address of the access */
 	uint64_t data; /* write data in, read data out */
 	uint32_t size; /* bytes: 1, 2, 4 or 8 */
-	uint8_t dir; /* XV_MMIO_DIR_* */
+	uint8_t dir;   /* XV_MMIO_DIR_* */
 };
 
 /*

@@ -63,7 +63,7 @@ static int64_t now_ms(void)
 
 static int wait_fd(int fd, short events, int64_t deadline)
 {
-	struct pollfd p = { .fd = fd, .events = events };
+	struct pollfd p = {.fd = fd, .events = events};
 	int64_t left;
 	int r;
 
@@ -121,11 +121,9 @@ struct xenvirtio_mmio_sock_server {
 	struct xv_broken broken;
 };
 
-XV_EXPORT int
-xenvirtio_mmio_sock_server_new(struct xenvirtio_ctx *ctx,
-			       struct xenvirtio_mmio_dev *dev, int fd,
-			       uint64_t base,
-			       struct xenvirtio_mmio_sock_server **out)
+XV_EXPORT int xenvirtio_mmio_sock_server_new(
+	struct xenvirtio_ctx *ctx, struct xenvirtio_mmio_dev *dev, int fd,
+	uint64_t base, struct xenvirtio_mmio_sock_server **out)
 {
 	struct xenvirtio_mmio_sock_server *srv;
 
@@ -142,7 +140,8 @@ xenvirtio_mmio_sock_server_new(struct xenvirtio_ctx *ctx,
 	return 0;
 }
 
-XV_EXPORT void xenvirtio_mmio_sock_server_free(struct xenvirtio_mmio_sock_server *srv)
+XV_EXPORT void
+xenvirtio_mmio_sock_server_free(struct xenvirtio_mmio_sock_server *srv)
 {
 	if (!srv)
 		return;
@@ -163,7 +162,8 @@ static int srv_check(struct xenvirtio_mmio_sock_server *srv,
 	if (!size_ok(m->size) ||
 	    (m->dir != XV_MMIO_DIR_READ && m->dir != XV_MMIO_DIR_WRITE) ||
 	    m->status || m->reserved ||
-	    (m->dir == XV_MMIO_DIR_WRITE && (m->data & ~xv_mmio_size_mask(m->size))) ||
+	    (m->dir == XV_MMIO_DIR_WRITE &&
+	     (m->data & ~xv_mmio_size_mask(m->size))) ||
 	    (m->dir == XV_MMIO_DIR_READ && m->data))
 		return xv_break(srv->ctx, &srv->broken, "virtio-mmio socket",
 				"malformed request: size %u dir %u status %u "
@@ -262,8 +262,8 @@ struct xenvirtio_mmio_sock_client {
 };
 
 XV_EXPORT int
-xenvirtio_mmio_sock_client_new(struct xenvirtio_ctx *ctx, int fd,
-			       uint64_t base, int timeout_ms,
+xenvirtio_mmio_sock_client_new(struct xenvirtio_ctx *ctx, int fd, uint64_t base,
+			       int timeout_ms,
 			       struct xenvirtio_mmio_sock_client **out)
 {
 	struct xenvirtio_mmio_sock_client *cl;
@@ -281,7 +281,8 @@ xenvirtio_mmio_sock_client_new(struct xenvirtio_ctx *ctx, int fd,
 	return 0;
 }
 
-XV_EXPORT void xenvirtio_mmio_sock_client_free(struct xenvirtio_mmio_sock_client *cl)
+XV_EXPORT void
+xenvirtio_mmio_sock_client_free(struct xenvirtio_mmio_sock_client *cl)
 {
 	if (!cl)
 		return;
@@ -289,8 +290,11 @@ XV_EXPORT void xenvirtio_mmio_sock_client_free(struct xenvirtio_mmio_sock_client
 	free(cl);
 }
 
-static int XV_PRINTF(3, 4) cl_break(struct xenvirtio_mmio_sock_client *cl,
-				    int err, const char *fmt, ...)
+static int cl_break(struct xenvirtio_mmio_sock_client *cl, int err,
+		    const char *fmt, ...) XV_PRINTF(3, 4);
+
+static int cl_break(struct xenvirtio_mmio_sock_client *cl, int err,
+		    const char *fmt, ...)
 {
 	char msg[80];
 	va_list ap;
@@ -312,8 +316,9 @@ static int recv_all(struct xenvirtio_mmio_sock_client *cl, uint8_t *buf,
 	while (done < len) {
 		r = wait_fd(cl->fd, POLLIN, deadline);
 		if (r == -ETIMEDOUT)
-			return cl_break(cl, r, "no response in %d ms (%zu of "
-					       "%zu bytes)",
+			return cl_break(cl, r,
+					"no response in %d ms (%zu of "
+					"%zu bytes)",
 					cl->timeout_ms, done, len);
 		if (r < 0)
 			return r;
@@ -322,13 +327,14 @@ static int recv_all(struct xenvirtio_mmio_sock_client *cl, uint8_t *buf,
 			done += (size_t)n;
 			continue;
 		}
-		if (n < 0 && (errno == EINTR || errno == EAGAIN ||
-			      errno == EWOULDBLOCK))
+		if (n < 0 &&
+		    (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n < 0 && errno != ECONNRESET)
 			return -errno;
-		return cl_break(cl, -EPIPE, "server hung up after %zu of %zu "
-					    "bytes of a response",
+		return cl_break(cl, -EPIPE,
+				"server hung up after %zu of %zu "
+				"bytes of a response",
 				done, len);
 	}
 	return 0;
@@ -339,7 +345,7 @@ static int roundtrip(struct xenvirtio_mmio_sock_client *cl, uint8_t dir,
 		     uint32_t *rval)
 {
 	uint8_t buf[XENVIRTIO_MMIO_SOCK_MSG_SIZE];
-	struct xv_mmio_msg q = { 0 }, a;
+	struct xv_mmio_msg q = {0}, a;
 	int64_t deadline = now_ms() + cl->timeout_ms;
 	int r;
 
@@ -368,8 +374,9 @@ static int roundtrip(struct xenvirtio_mmio_sock_client *cl, uint8_t dir,
 	    (a.status != XV_MMIO_ST_DONE && a.status != XV_MMIO_ST_REFUSED) ||
 	    (a.data & ~xv_mmio_size_mask(size)) ||
 	    (dir == XV_MMIO_DIR_WRITE && a.data != q.data))
-		return cl_break(cl, -EPROTO, "malformed response to request "
-					     "%u",
+		return cl_break(cl, -EPROTO,
+				"malformed response to request "
+				"%u",
 				q.seq);
 	if (a.status == XV_MMIO_ST_REFUSED)
 		return -EPROTO;
@@ -415,7 +422,8 @@ static const struct xenvirtio_mmio_drv_io client_io = {
 	.write = client_io_write,
 };
 
-XV_EXPORT const struct xenvirtio_mmio_drv_io *xenvirtio_mmio_sock_client_io(void)
+XV_EXPORT const struct xenvirtio_mmio_drv_io *
+xenvirtio_mmio_sock_client_io(void)
 {
 	return &client_io;
 }

@@ -38,7 +38,7 @@ struct fake {
 };
 
 static inline int fake_queue_ready(void *opaque,
-			    const struct xenvirtio_mmio_queue_info *q)
+				   const struct xenvirtio_mmio_queue_info *q)
 {
 	struct fake *f = opaque;
 
@@ -65,7 +65,8 @@ static inline void fake_queue_reset(void *opaque, unsigned int index)
 	f->live_count--;
 }
 
-static inline void fake_queue_notify(void *opaque, unsigned int index, uint32_t data)
+static inline void fake_queue_notify(void *opaque, unsigned int index,
+				     uint32_t data)
 {
 	struct fake *f = opaque;
 
@@ -99,7 +100,7 @@ static inline int fake_features_ok(void *opaque, uint64_t features)
 }
 
 static inline int fake_config_write(void *opaque, unsigned int offset,
-			     unsigned int size, uint32_t value)
+				    unsigned int size, uint32_t value)
 {
 	struct fake *f = opaque;
 
@@ -140,21 +141,21 @@ static inline void fake_ctx_init(struct xenvirtio_ctx *ctx, xenvirtio_log_fn fn)
 }
 
 static inline void fake_init_ops(struct fake *f, bool grants, uint64_t extra,
-			  const struct xenvirtio_mmio_dev_ops *ops)
+				 const struct xenvirtio_mmio_dev_ops *ops)
 {
 	static const uint8_t cfg0[FAKE_CONFIG_LEN] = {
-		0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
-		0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01,
+	    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+	    0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff, 0x01,
 	};
 	struct xenvirtio_mmio_dev_config cfg = {
-		.device_id = 2,
-		.vendor_id = 0x554d4551,
-		.features = FAKE_FEATURES | extra,
-		.grants = grants,
-		.num_queues = FAKE_QUEUES,
-		.queue_num_max = FAKE_QMAX,
-		.config_len = FAKE_CONFIG_LEN,
-		.config = cfg0,
+	    .device_id = 2,
+	    .vendor_id = 0x554d4551,
+	    .features = FAKE_FEATURES | extra,
+	    .grants = grants,
+	    .num_queues = FAKE_QUEUES,
+	    .queue_num_max = FAKE_QMAX,
+	    .config_len = FAKE_CONFIG_LEN,
+	    .config = cfg0,
 	};
 
 	memset(f, 0, sizeof(*f));
@@ -219,7 +220,7 @@ static inline uint32_t negotiate(struct fake *f, uint64_t feat)
 }
 
 static inline void set_queue_regs(struct fake *f, unsigned int i, uint32_t num,
-			   uint64_t desc, uint64_t drv, uint64_t devaddr)
+				  uint64_t desc, uint64_t drv, uint64_t devaddr)
 {
 	wr_ok(f, XENVIRTIO_MMIO_QUEUE_SEL, i);
 	wr_ok(f, XENVIRTIO_MMIO_QUEUE_NUM, num);

@@ -51,7 +51,7 @@ enum {
  * simulated event channel: here the device model's interrupt callback
  * writes a byte to a pipe the frontend polls.
  */
-static int irq_pipe[2] = { -1, -1 };
+static int irq_pipe[2] = {-1, -1};
 
 static void pipe_interrupt(void *opaque, uint32_t status)
 {
@@ -69,15 +69,15 @@ static void pipe_interrupt(void *opaque, uint32_t status)
 static void run_server(int fd, bool expect_init)
 {
 	static const struct xenvirtio_mmio_dev_config cfg = {
-		.device_id = 2,
-		.features = FAKE_FEATURES,
-		.grants = true,
-		.num_queues = FAKE_QUEUES,
-		.queue_num_max = FAKE_QMAX,
-		.config_len = FAKE_CONFIG_LEN,
+	    .device_id = 2,
+	    .features = FAKE_FEATURES,
+	    .grants = true,
+	    .num_queues = FAKE_QUEUES,
+	    .queue_num_max = FAKE_QMAX,
+	    .config_len = FAKE_CONFIG_LEN,
 	};
 	struct xenvirtio_mmio_sock_server *srv;
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = {.fd = fd, .events = POLLIN};
 	int64_t end = now_ms() + 10 * TIMEOUT_MS;
 	struct xenvirtio_mmio_dev_ops ops = fake_ops;
 	struct fake f;
@@ -117,8 +117,8 @@ static void run_server(int fd, bool expect_init)
 		break;
 	}
 	if (expect_init && code == SRV_OK_HANGUP &&
-	    (f.ready_calls != 1 || f.notify_calls != 1 ||
-	     f.last_q.num != 64 || !f.last_q.grants))
+	    (f.ready_calls != 1 || f.notify_calls != 1 || f.last_q.num != 64 ||
+	     !f.last_q.grants))
 		code = SRV_OTHER;
 	xenvirtio_mmio_sock_server_free(srv);
 	xenvirtio_mmio_dev_free(f.dev);
@@ -182,13 +182,11 @@ START_TEST(test_sock_driver_init_two_processes)
 	ck_assert_int_eq(xenvirtio_mmio_sock_client_new(&ctx, fd, 0x2000000,
 							TIMEOUT_MS, &cl),
 			 0);
-	ck_assert_int_eq(xenvirtio_mmio_drv_new(&ctx,
-						xenvirtio_mmio_sock_client_io(),
-						cl, &drv),
+	ck_assert_int_eq(xenvirtio_mmio_drv_new(
+			     &ctx, xenvirtio_mmio_sock_client_io(), cl, &drv),
 			 0);
-	ck_assert_int_eq(xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, true, &id,
-						 &neg),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, true, &id, &neg), 0);
 	ck_assert_uint_eq(id, 2);
 	ck_assert_uint_eq(neg, grant_features());
 	ck_assert_int_eq(xenvirtio_mmio_drv_queue_setup(drv, 1, 64, G(1, 0),
@@ -199,7 +197,7 @@ START_TEST(test_sock_driver_init_two_processes)
 	/* The interrupt arrives on the side channel, then is acknowledged
 	 * through the registers. */
 	{
-		struct pollfd p = { .fd = irq_pipe[0], .events = POLLIN };
+		struct pollfd p = {.fd = irq_pipe[0], .events = POLLIN};
 		char c;
 
 		ck_assert_int_eq(poll(&p, 1, TIMEOUT_MS), 1);
@@ -218,7 +216,7 @@ START_TEST(test_sock_driver_init_two_processes)
 	t0 = now_ms();
 	for (i = 0; i < n; i++)
 		ck_assert_int_eq(xenvirtio_mmio_sock_client_read(
-					 cl, XENVIRTIO_MMIO_STATUS, 4, &val),
+				     cl, XENVIRTIO_MMIO_STATUS, 4, &val),
 				 0);
 	fprintf(stderr, "  %d register reads over the socket: %.1f us each\n",
 		n, 1000.0 * (double)(now_ms() - t0) / n);
@@ -252,9 +250,9 @@ START_TEST(test_sock_refused_access)
 	ck_assert_int_eq(xenvirtio_mmio_sock_client_read(cl, 0x71, 1, &val),
 			 -EPROTO);
 	ck_assert_uint_eq(val, 0x5a5a5a5a);
-	ck_assert_int_eq(xenvirtio_mmio_sock_client_read(
-				 cl, XENVIRTIO_MMIO_STATUS, 4, &val),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_mmio_sock_client_read(cl, XENVIRTIO_MMIO_STATUS, 4, &val),
+	    0);
 	ck_assert_uint_eq(val, XENVIRTIO_STATUS_DEVICE_NEEDS_RESET);
 	/* Outside the region (the server subtracts its base). */
 	xenvirtio_mmio_sock_client_free(cl);
@@ -275,7 +273,11 @@ static void make_req(uint8_t *buf, uint64_t addr, uint8_t size, uint8_t dir,
 		     uint64_t data)
 {
 	struct xv_mmio_msg m = {
-		.addr = addr, .data = data, .seq = 7, .size = size, .dir = dir,
+	    .addr = addr,
+	    .data = data,
+	    .seq = 7,
+	    .size = size,
+	    .dir = dir,
 	};
 
 	xv_mmio_msg_encode(&m, buf);
@@ -294,9 +296,9 @@ START_TEST(test_sock_client_sends_garbage)
 		uint8_t size, dir, status, reserved;
 		uint64_t data;
 	} bad[] = {
-		{ 3, 1, 0, 0, 0 },  { 0, 1, 0, 0, 0 },	{ 16, 0, 0, 0, 0 },
-		{ 4, 2, 0, 0, 0 },  { 4, 1, 1, 0, 0 },	{ 4, 1, 0, 9, 0 },
-		{ 1, 0, 0, 0, 0x100 }, { 4, 1, 0, 0, 1 },
+	    {3, 1, 0, 0, 0},	 {0, 1, 0, 0, 0}, {16, 0, 0, 0, 0},
+	    {4, 2, 0, 0, 0},	 {4, 1, 1, 0, 0}, {4, 1, 0, 9, 0},
+	    {1, 0, 0, 0, 0x100}, {4, 1, 0, 0, 1},
 	};
 
 	for (k = 0; k < (int)XV_ARRAY_SIZE(bad); k++) {
@@ -341,8 +343,14 @@ START_TEST(test_sock_client_hangs_up_mid_request)
 END_TEST
 
 /* Hostile servers, run in the child; the client is in the test process. */
-enum srv_mode { BAD_SEQ, BAD_DATA, BAD_STATUS, HALF_THEN_HANGUP, SILENT,
-		HANGUP_AT_ONCE };
+enum srv_mode {
+	BAD_SEQ,
+	BAD_DATA,
+	BAD_STATUS,
+	HALF_THEN_HANGUP,
+	SILENT,
+	HANGUP_AT_ONCE
+};
 
 static void evil_server(int fd, enum srv_mode mode)
 {
@@ -402,9 +410,8 @@ static int client_against(enum srv_mode mode, int timeout_ms, int64_t *ms)
 	fake_ctx_init(&ctx, xv_test_log);
 	evil_mode = mode;
 	pid = spawn(&fd, evil_server_trampoline, false);
-	ck_assert_int_eq(xenvirtio_mmio_sock_client_new(&ctx, fd, 0, timeout_ms,
-							&cl),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_mmio_sock_client_new(&ctx, fd, 0, timeout_ms, &cl), 0);
 	t0 = now_ms();
 	r = xenvirtio_mmio_sock_client_read(cl, 0, 4, &val);
 	*ms = now_ms() - t0;
@@ -452,8 +459,9 @@ START_TEST(test_sock_server_silent_timeout)
 	ck_assert_int_eq(client_against(SILENT, 200, &ms), -ETIMEDOUT);
 	ck_assert_int_ge(ms, 190);
 	ck_assert_int_lt(ms, 1500);
-	fprintf(stderr, "  silent server: -ETIMEDOUT after %lld ms (bound "
-			"200 ms)\n",
+	fprintf(stderr,
+		"  silent server: -ETIMEDOUT after %lld ms (bound "
+		"200 ms)\n",
 		(long long)ms);
 }
 END_TEST

@@ -28,7 +28,9 @@ START_TEST(test_new_bad_config)
 {
 	struct xenvirtio_ctx ctx;
 	struct xenvirtio_mmio_dev_config cfg = {
-		.device_id = 1, .num_queues = 1, .queue_num_max = 8,
+	    .device_id = 1,
+	    .num_queues = 1,
+	    .queue_num_max = 8,
 	};
 	struct xenvirtio_mmio_dev_ops ops = fake_ops;
 	struct xenvirtio_mmio_dev *dev = (void *)0x1;
@@ -94,8 +96,8 @@ START_TEST(test_feature_negotiation)
 	ck_assert_int_eq(xenvirtio_mmio_dev_features(f.dev, &got), -EAGAIN);
 	ck_assert_uint_eq(negotiate(&f, grant_features() & ~(1ULL << 5)),
 			  XENVIRTIO_STATUS_ACKNOWLEDGE |
-				  XENVIRTIO_STATUS_DRIVER |
-				  XENVIRTIO_STATUS_FEATURES_OK);
+			      XENVIRTIO_STATUS_DRIVER |
+			      XENVIRTIO_STATUS_FEATURES_OK);
 	ck_assert_int_eq(xenvirtio_mmio_dev_features(f.dev, &got), 0);
 	ck_assert_uint_eq(got, grant_features() & ~(1ULL << 5));
 	fake_fini(&f);
@@ -113,18 +115,18 @@ START_TEST(test_features_ok_refused)
 	fake_init(&f, true, 0);
 	/* Grant device, driver drops ACCESS_PLATFORM. */
 	ck_assert_uint_eq(negotiate(&f, grant_features() & ~ap) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
+			      XENVIRTIO_STATUS_FEATURES_OK,
 			  0);
 	ck_assert_int_eq(xenvirtio_mmio_dev_features(f.dev, &got), -EAGAIN);
 	add_status(&f, XENVIRTIO_STATUS_FAILED);
 	ck_assert(!needs_reset(&f));
 	/* Driver drops VERSION_1. */
 	ck_assert_uint_eq(negotiate(&f, grant_features() & ~v1) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
+			      XENVIRTIO_STATUS_FEATURES_OK,
 			  0);
 	/* Driver accepts a bit that was not offered (bit 7). */
 	ck_assert_uint_eq(negotiate(&f, grant_features() | 1ULL << 7) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
+			      XENVIRTIO_STATUS_FEATURES_OK,
 			  0);
 	/* ... or one beyond 64 bits. */
 	wr_ok(&f, XENVIRTIO_MMIO_STATUS, 0);
@@ -133,23 +135,20 @@ START_TEST(test_features_ok_refused)
 	wr_ok(&f, XENVIRTIO_MMIO_DRIVER_FEATURES_SEL, 2);
 	wr_ok(&f, XENVIRTIO_MMIO_DRIVER_FEATURES, 1);
 	add_status(&f, XENVIRTIO_STATUS_FEATURES_OK);
-	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_STATUS) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
-			  0);
+	ck_assert_uint_eq(
+	    rd(&f, XENVIRTIO_MMIO_STATUS) & XENVIRTIO_STATUS_FEATURES_OK, 0);
 	/* The device model's own veto. */
 	f.features_ok_ret = -1;
-	ck_assert_uint_eq(negotiate(&f, grant_features()) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
-			  0);
+	ck_assert_uint_eq(
+	    negotiate(&f, grant_features()) & XENVIRTIO_STATUS_FEATURES_OK, 0);
 	f.features_ok_ret = 0;
-	ck_assert_uint_ne(negotiate(&f, grant_features()) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
-			  0);
+	ck_assert_uint_ne(
+	    negotiate(&f, grant_features()) & XENVIRTIO_STATUS_FEATURES_OK, 0);
 	/* Without grants ACCESS_PLATFORM is not required (nor offered). */
 	fake_fini(&f);
 	fake_init(&f, false, 0);
 	ck_assert_uint_ne(negotiate(&f, FAKE_FEATURES | v1) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
+			      XENVIRTIO_STATUS_FEATURES_OK,
 			  0);
 	fake_fini(&f);
 }
@@ -162,8 +161,7 @@ START_TEST(test_status_rules)
 	fake_init(&f, true, 0);
 	xv_test_expect_errors(-1);
 	/* DRIVER before ACKNOWLEDGE. */
-	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_STATUS,
-			    XENVIRTIO_STATUS_DRIVER),
+	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_STATUS, XENVIRTIO_STATUS_DRIVER),
 			 -EPROTO);
 	ck_assert(needs_reset(&f));
 	/* Broken: writes refused, reads still answered. */
@@ -177,42 +175,39 @@ START_TEST(test_status_rules)
 
 	/* Clearing a bit. */
 	add_status(&f, XENVIRTIO_STATUS_ACKNOWLEDGE | XENVIRTIO_STATUS_DRIVER);
-	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_STATUS,
-			    XENVIRTIO_STATUS_ACKNOWLEDGE),
-			 -EPROTO);
+	ck_assert_int_eq(
+	    wr(&f, XENVIRTIO_MMIO_STATUS, XENVIRTIO_STATUS_ACKNOWLEDGE),
+	    -EPROTO);
 	ck_assert(needs_reset(&f));
 	/* Undefined and device-owned bits. */
 	wr_ok(&f, XENVIRTIO_MMIO_STATUS, 0);
 	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_STATUS, 0x10), -EPROTO);
 	wr_ok(&f, XENVIRTIO_MMIO_STATUS, 0);
-	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_STATUS,
-			    XENVIRTIO_STATUS_DEVICE_NEEDS_RESET),
-			 -EPROTO);
+	ck_assert_int_eq(
+	    wr(&f, XENVIRTIO_MMIO_STATUS, XENVIRTIO_STATUS_DEVICE_NEEDS_RESET),
+	    -EPROTO);
 	/* DRIVER_OK without FEATURES_OK. */
 	wr_ok(&f, XENVIRTIO_MMIO_STATUS, 0);
 	add_status(&f, XENVIRTIO_STATUS_ACKNOWLEDGE | XENVIRTIO_STATUS_DRIVER);
 	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_STATUS,
 			    XENVIRTIO_STATUS_ACKNOWLEDGE |
-				    XENVIRTIO_STATUS_DRIVER |
-				    XENVIRTIO_STATUS_DRIVER_OK),
+				XENVIRTIO_STATUS_DRIVER |
+				XENVIRTIO_STATUS_DRIVER_OK),
 			 -EPROTO);
 	/* A driver that writes back DEVICE_NEEDS_RESET with its next bit
 	 * (read-modify-write, as Linux does) is not punished twice. */
-	ck_assert_uint_ne(negotiate(&f, grant_features()) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
-			  0);
+	ck_assert_uint_ne(
+	    negotiate(&f, grant_features()) & XENVIRTIO_STATUS_FEATURES_OK, 0);
 	wr_ok(&f, XENVIRTIO_MMIO_QUEUE_SEL, 0);
 	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_QUEUE_NUM, 0), -EPROTO);
 	ck_assert(needs_reset(&f));
 	add_status(&f, XENVIRTIO_STATUS_DRIVER_OK);
-	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_STATUS),
-			  0x4f);
+	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_STATUS), 0x4f);
 	/* Other queues keep working. */
 	setup_queue(&f, 1, 16);
 	/* DriverFeatures after FEATURES_OK. */
-	ck_assert_uint_ne(negotiate(&f, grant_features()) &
-				  XENVIRTIO_STATUS_FEATURES_OK,
-			  0);
+	ck_assert_uint_ne(
+	    negotiate(&f, grant_features()) & XENVIRTIO_STATUS_FEATURES_OK, 0);
 	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_DRIVER_FEATURES, 0), -EPROTO);
 	ck_assert(needs_reset(&f));
 	fake_fini(&f);
@@ -301,11 +296,11 @@ END_TEST
  * index; a write through it breaks the device. */
 START_TEST(test_S1_queue_sel_out_of_range)
 {
-	static const uint32_t sels[] = { FAKE_QUEUES, 0xffff, 0xffffffffu };
+	static const uint32_t sels[] = {FAKE_QUEUES, 0xffff, 0xffffffffu};
 	static const uint32_t regs[] = {
-		XENVIRTIO_MMIO_QUEUE_NUM,	  XENVIRTIO_MMIO_QUEUE_READY,
-		XENVIRTIO_MMIO_QUEUE_DESC_LOW,	  XENVIRTIO_MMIO_QUEUE_DESC_HIGH,
-		XENVIRTIO_MMIO_QUEUE_DRIVER_LOW,  XENVIRTIO_MMIO_QUEUE_DEVICE_HIGH,
+	    XENVIRTIO_MMIO_QUEUE_NUM,	     XENVIRTIO_MMIO_QUEUE_READY,
+	    XENVIRTIO_MMIO_QUEUE_DESC_LOW,   XENVIRTIO_MMIO_QUEUE_DESC_HIGH,
+	    XENVIRTIO_MMIO_QUEUE_DRIVER_LOW, XENVIRTIO_MMIO_QUEUE_DEVICE_HIGH,
 	};
 	struct fake f;
 	unsigned int i, j;
@@ -358,8 +353,8 @@ static void expect_bad_num(struct fake *f, uint32_t num)
 /* S2: QueueNum 0, above QueueNumMax, not a power of 2 for split. */
 START_TEST(test_S2_queue_num_split)
 {
-	static const uint32_t bad[] = { 0, FAKE_QMAX + 1, 0x80000000u, 3,
-					 255, 100 };
+	static const uint32_t bad[] = {0, FAKE_QMAX + 1, 0x80000000u,
+				       3, 255,		 100};
 	struct fake f;
 	unsigned int i;
 
@@ -381,7 +376,7 @@ END_TEST
 START_TEST(test_S2_queue_num_packed)
 {
 	const uint64_t packed = 1ULL << XENVIRTIO_F_RING_PACKED;
-	static const uint32_t good[] = { 1, 3, 100, FAKE_QMAX };
+	static const uint32_t good[] = {1, 3, 100, FAKE_QMAX};
 	struct fake f;
 	unsigned int i;
 
@@ -595,11 +590,11 @@ END_TEST
 START_TEST(test_readonly_registers)
 {
 	static const uint32_t ro[] = {
-		XENVIRTIO_MMIO_MAGIC_VALUE,	  XENVIRTIO_MMIO_VERSION,
-		XENVIRTIO_MMIO_DEVICE_ID,	  XENVIRTIO_MMIO_VENDOR_ID,
-		XENVIRTIO_MMIO_DEVICE_FEATURES,	  XENVIRTIO_MMIO_QUEUE_NUM_MAX,
-		XENVIRTIO_MMIO_INTERRUPT_STATUS,  XENVIRTIO_MMIO_SHM_LEN_LOW,
-		XENVIRTIO_MMIO_SHM_BASE_HIGH,	  XENVIRTIO_MMIO_CONFIG_GENERATION,
+	    XENVIRTIO_MMIO_MAGIC_VALUE,	     XENVIRTIO_MMIO_VERSION,
+	    XENVIRTIO_MMIO_DEVICE_ID,	     XENVIRTIO_MMIO_VENDOR_ID,
+	    XENVIRTIO_MMIO_DEVICE_FEATURES,  XENVIRTIO_MMIO_QUEUE_NUM_MAX,
+	    XENVIRTIO_MMIO_INTERRUPT_STATUS, XENVIRTIO_MMIO_SHM_LEN_LOW,
+	    XENVIRTIO_MMIO_SHM_BASE_HIGH,    XENVIRTIO_MMIO_CONFIG_GENERATION,
 	};
 	struct fake f;
 	unsigned int i;
@@ -619,11 +614,15 @@ END_TEST
 START_TEST(test_writeonly_registers)
 {
 	static const uint32_t wo[] = {
-		XENVIRTIO_MMIO_DEVICE_FEATURES_SEL, XENVIRTIO_MMIO_DRIVER_FEATURES,
-		XENVIRTIO_MMIO_QUEUE_SEL,	    XENVIRTIO_MMIO_QUEUE_NUM,
-		XENVIRTIO_MMIO_QUEUE_NOTIFY,	    XENVIRTIO_MMIO_INTERRUPT_ACK,
-		XENVIRTIO_MMIO_QUEUE_DESC_LOW,	    XENVIRTIO_MMIO_QUEUE_DEVICE_HIGH,
-		XENVIRTIO_MMIO_SHM_SEL,
+	    XENVIRTIO_MMIO_DEVICE_FEATURES_SEL,
+	    XENVIRTIO_MMIO_DRIVER_FEATURES,
+	    XENVIRTIO_MMIO_QUEUE_SEL,
+	    XENVIRTIO_MMIO_QUEUE_NUM,
+	    XENVIRTIO_MMIO_QUEUE_NOTIFY,
+	    XENVIRTIO_MMIO_INTERRUPT_ACK,
+	    XENVIRTIO_MMIO_QUEUE_DESC_LOW,
+	    XENVIRTIO_MMIO_QUEUE_DEVICE_HIGH,
+	    XENVIRTIO_MMIO_SHM_SEL,
 	};
 	struct fake f;
 	unsigned int i;
@@ -652,26 +651,26 @@ START_TEST(test_access_width)
 		unsigned int size;
 		bool ok;
 	} acc[] = {
-		{ XENVIRTIO_MMIO_STATUS, 1, false },
-		{ XENVIRTIO_MMIO_STATUS, 2, false },
-		{ XENVIRTIO_MMIO_STATUS, 8, false },
-		{ XENVIRTIO_MMIO_STATUS, 0, false },
-		{ XENVIRTIO_MMIO_STATUS + 1, 4, false },
-		{ XENVIRTIO_MMIO_STATUS + 2, 4, false },
-		{ 0x018, 4, false }, /* hole */
-		{ 0x0f8, 4, false }, /* hole */
-		{ 0x100, 1, true },
-		{ 0x101, 1, true },
-		{ 0x102, 2, true },
-		{ 0x101, 2, false },
-		{ 0x104, 4, true },
-		{ 0x106, 4, false },
-		{ 0x100, 3, false },
-		{ 0x100, 8, false },
-		{ 0x10f, 1, true },
-		{ 0x110, 1, false }, /* past the 16-byte config space */
-		{ 0x10e, 4, false },
-		{ 0xfffffffc, 4, false },
+	    {XENVIRTIO_MMIO_STATUS, 1, false},
+	    {XENVIRTIO_MMIO_STATUS, 2, false},
+	    {XENVIRTIO_MMIO_STATUS, 8, false},
+	    {XENVIRTIO_MMIO_STATUS, 0, false},
+	    {XENVIRTIO_MMIO_STATUS + 1, 4, false},
+	    {XENVIRTIO_MMIO_STATUS + 2, 4, false},
+	    {0x018, 4, false}, /* hole */
+	    {0x0f8, 4, false}, /* hole */
+	    {0x100, 1, true},
+	    {0x101, 1, true},
+	    {0x102, 2, true},
+	    {0x101, 2, false},
+	    {0x104, 4, true},
+	    {0x106, 4, false},
+	    {0x100, 3, false},
+	    {0x100, 8, false},
+	    {0x10f, 1, true},
+	    {0x110, 1, false}, /* past the 16-byte config space */
+	    {0x10e, 4, false},
+	    {0xfffffffc, 4, false},
 	};
 	struct fake f;
 	unsigned int i;
@@ -684,7 +683,7 @@ START_TEST(test_access_width)
 		v = 0x5a5a5a5a;
 		ck_assert_msg(xenvirtio_mmio_dev_read(f.dev, acc[i].off,
 						      acc[i].size, &v) ==
-				      (acc[i].ok ? 0 : -EPROTO),
+				  (acc[i].ok ? 0 : -EPROTO),
 			      "read %#x/%u", acc[i].off, acc[i].size);
 		ck_assert(needs_reset(&f) == !acc[i].ok);
 		if (!acc[i].ok)
@@ -692,7 +691,7 @@ START_TEST(test_access_width)
 		wr_ok(&f, XENVIRTIO_MMIO_STATUS, 0);
 		ck_assert_msg(xenvirtio_mmio_dev_write(f.dev, acc[i].off,
 						       acc[i].size, 0) ==
-				      (acc[i].ok ? 0 : -EPROTO),
+				  (acc[i].ok ? 0 : -EPROTO),
 			      "write %#x/%u", acc[i].off, acc[i].size);
 	}
 	/* Config reads are little-endian, at the field's width. */
@@ -709,7 +708,7 @@ END_TEST
 
 START_TEST(test_config_generation)
 {
-	static const uint8_t upd[4] = { 1, 2, 3, 4 };
+	static const uint8_t upd[4] = {1, 2, 3, 4};
 	struct fake f;
 	uint32_t g0, v;
 
@@ -735,9 +734,8 @@ START_TEST(test_config_generation)
 	/* Out-of-range updates are the caller's misuse. */
 	ck_assert_int_eq(xenvirtio_mmio_dev_set_config(f.dev, 15, upd, 2),
 			 -EINVAL);
-	ck_assert_int_eq(xenvirtio_mmio_dev_set_config(f.dev, 0xffffffffu, upd,
-						       2),
-			 -EINVAL);
+	ck_assert_int_eq(
+	    xenvirtio_mmio_dev_set_config(f.dev, 0xffffffffu, upd, 2), -EINVAL);
 	/* Driver writes reach the device model, at their width. */
 	ck_assert_int_eq(xenvirtio_mmio_dev_write(f.dev, 0x10c, 2, 0xbeef), 0);
 	ck_assert_int_eq(f.cfgw_calls, 1);
@@ -783,8 +781,8 @@ START_TEST(test_interrupt_status_ack)
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_INTERRUPT_STATUS),
 			  XENVIRTIO_MMIO_INT_VRING);
 	/* Undefined bits are ignored (warning, not fatal). */
-	wr_ok(&f, XENVIRTIO_MMIO_INTERRUPT_ACK, 0xfffffffc |
-						      XENVIRTIO_MMIO_INT_VRING);
+	wr_ok(&f, XENVIRTIO_MMIO_INTERRUPT_ACK,
+	      0xfffffffc | XENVIRTIO_MMIO_INT_VRING);
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_INTERRUPT_STATUS), 0);
 	ck_assert(!needs_reset(&f));
 	ck_assert_int_eq(xenvirtio_mmio_dev_interrupt(f.dev), 0);
@@ -836,7 +834,7 @@ static const struct xenvirtio_mmio_drv_io direct_io = {
 START_TEST(test_driver_init_sequence)
 {
 	struct fake f;
-	struct direct d = { .f = &f };
+	struct direct d = {.f = &f};
 	struct xenvirtio_mmio_drv *drv;
 	uint32_t id = 0, isr = 0;
 	uint64_t neg = 0, v = 0;
@@ -845,16 +843,14 @@ START_TEST(test_driver_init_sequence)
 	fake_init(&f, true, 0);
 	ck_assert_int_eq(xenvirtio_mmio_drv_new(&f.ctx, &direct_io, &d, &drv),
 			 0);
-	ck_assert_int_eq(xenvirtio_mmio_drv_init(drv, FAKE_FEATURES |
-							      1ULL << 7,
+	ck_assert_int_eq(xenvirtio_mmio_drv_init(drv, FAKE_FEATURES | 1ULL << 7,
 						 true, &id, &neg),
 			 0);
 	ck_assert_uint_eq(id, 2);
 	/* Bit 7 was not offered; the transport bits were added. */
 	ck_assert_uint_eq(neg, grant_features());
 	ck_assert_int_eq(xenvirtio_mmio_drv_queue_num_max(drv, 0), FAKE_QMAX);
-	ck_assert_int_eq(xenvirtio_mmio_drv_queue_num_max(drv, FAKE_QUEUES),
-			 0);
+	ck_assert_int_eq(xenvirtio_mmio_drv_queue_num_max(drv, FAKE_QUEUES), 0);
 	ck_assert_int_eq(xenvirtio_mmio_drv_queue_setup(drv, 0, 128, G(1, 0),
 							G(2, 0), G(3, 0)),
 			 0);
@@ -863,20 +859,17 @@ START_TEST(test_driver_init_sequence)
 	ck_assert_int_eq(xenvirtio_mmio_drv_queue_setup(drv, 0, 128, G(1, 0),
 							G(2, 0), G(3, 0)),
 			 -EBUSY);
-	ck_assert_int_eq(xenvirtio_mmio_drv_queue_setup(drv, FAKE_QUEUES, 8,
-							G(1, 0), G(2, 0),
-							G(3, 0)),
+	ck_assert_int_eq(xenvirtio_mmio_drv_queue_setup(
+			     drv, FAKE_QUEUES, 8, G(1, 0), G(2, 0), G(3, 0)),
 			 -ENOENT);
-	ck_assert_int_eq(xenvirtio_mmio_drv_queue_setup(drv, 1, FAKE_QMAX * 2,
-							G(1, 0), G(2, 0),
-							G(3, 0)),
+	ck_assert_int_eq(xenvirtio_mmio_drv_queue_setup(
+			     drv, 1, FAKE_QMAX * 2, G(1, 0), G(2, 0), G(3, 0)),
 			 -ERANGE);
 	ck_assert_int_eq(xenvirtio_mmio_drv_driver_ok(drv), 0);
-	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_STATUS),
-			  XENVIRTIO_STATUS_ACKNOWLEDGE |
-				  XENVIRTIO_STATUS_DRIVER |
-				  XENVIRTIO_STATUS_FEATURES_OK |
-				  XENVIRTIO_STATUS_DRIVER_OK);
+	ck_assert_uint_eq(
+	    rd(&f, XENVIRTIO_MMIO_STATUS),
+	    XENVIRTIO_STATUS_ACKNOWLEDGE | XENVIRTIO_STATUS_DRIVER |
+		XENVIRTIO_STATUS_FEATURES_OK | XENVIRTIO_STATUS_DRIVER_OK);
 	ck_assert_int_eq(xenvirtio_mmio_drv_notify(drv, 0), 0);
 	ck_assert_int_eq(f.notify_calls, 1);
 	ck_assert_int_eq(xenvirtio_mmio_dev_interrupt(f.dev), 0);
@@ -914,7 +907,7 @@ END_TEST
 START_TEST(test_driver_init_refusals)
 {
 	struct fake f;
-	struct direct d = { .f = &f };
+	struct direct d = {.f = &f};
 	struct xenvirtio_mmio_drv *drv;
 	uint64_t neg = 0xabc;
 
@@ -923,32 +916,29 @@ START_TEST(test_driver_init_refusals)
 	ck_assert_int_eq(xenvirtio_mmio_drv_new(&f.ctx, &direct_io, &d, &drv),
 			 0);
 	xv_test_expect_errors(1);
-	ck_assert_int_eq(xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, true,
-						 NULL, &neg),
-			 -ENODEV);
+	ck_assert_int_eq(
+	    xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, true, NULL, &neg),
+	    -ENODEV);
 	ck_assert_uint_eq(neg, 0xabc);
-	ck_assert_uint_ne(rd(&f, XENVIRTIO_MMIO_STATUS) &
-				  XENVIRTIO_STATUS_FAILED,
-			  0);
+	ck_assert_uint_ne(
+	    rd(&f, XENVIRTIO_MMIO_STATUS) & XENVIRTIO_STATUS_FAILED, 0);
 	/* The device model vetoes FEATURES_OK. */
 	xv_test_expect_errors(1);
 	f.features_ok_ret = 1;
-	ck_assert_int_eq(xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, false,
-						 NULL, &neg),
-			 -ENOTSUP);
-	ck_assert_uint_ne(rd(&f, XENVIRTIO_MMIO_STATUS) &
-				  XENVIRTIO_STATUS_FAILED,
-			  0);
+	ck_assert_int_eq(
+	    xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, false, NULL, &neg),
+	    -ENOTSUP);
+	ck_assert_uint_ne(
+	    rd(&f, XENVIRTIO_MMIO_STATUS) & XENVIRTIO_STATUS_FAILED, 0);
 	/* The device refuses a queue: the driver sees QueueReady 0. */
 	f.features_ok_ret = 0;
 	xv_test_expect_errors(-1);
-	ck_assert_int_eq(xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, false,
-						 NULL, &neg),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, false, NULL, &neg), 0);
 	f.ready_ret = -ENOMEM;
-	ck_assert_int_eq(xenvirtio_mmio_drv_queue_setup(drv, 0, 8, 0x1000,
-							0x2000, 0x3000),
-			 -EIO);
+	ck_assert_int_eq(
+	    xenvirtio_mmio_drv_queue_setup(drv, 0, 8, 0x1000, 0x2000, 0x3000),
+	    -EIO);
 	/* ... and DRIVER_OK reports that the device needs a reset. */
 	ck_assert_int_eq(xenvirtio_mmio_drv_driver_ok(drv), -EIO);
 	xenvirtio_mmio_drv_free(drv);
@@ -978,8 +968,8 @@ static int failing_write(void *opaque, uint32_t off, unsigned int size,
 START_TEST(test_driver_no_device)
 {
 	static const struct xenvirtio_mmio_drv_io io = {
-		.read = bad_magic_read,
-		.write = failing_write,
+	    .read = bad_magic_read,
+	    .write = failing_write,
 	};
 	struct xenvirtio_ctx ctx;
 	struct xenvirtio_mmio_drv *drv;

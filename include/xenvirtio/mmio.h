@@ -48,35 +48,35 @@ extern "C" {
 #endif
 
 /* Register offsets (virtio 1.2, table 4.1). */
-#define XENVIRTIO_MMIO_MAGIC_VALUE 0x000 /**< R: "virt" */
-#define XENVIRTIO_MMIO_VERSION 0x004 /**< R: 2 */
-#define XENVIRTIO_MMIO_DEVICE_ID 0x008 /**< R */
-#define XENVIRTIO_MMIO_VENDOR_ID 0x00c /**< R */
-#define XENVIRTIO_MMIO_DEVICE_FEATURES 0x010 /**< R */
+#define XENVIRTIO_MMIO_MAGIC_VALUE 0x000	 /**< R: "virt" */
+#define XENVIRTIO_MMIO_VERSION 0x004		 /**< R: 2 */
+#define XENVIRTIO_MMIO_DEVICE_ID 0x008		 /**< R */
+#define XENVIRTIO_MMIO_VENDOR_ID 0x00c		 /**< R */
+#define XENVIRTIO_MMIO_DEVICE_FEATURES 0x010	 /**< R */
 #define XENVIRTIO_MMIO_DEVICE_FEATURES_SEL 0x014 /**< W */
-#define XENVIRTIO_MMIO_DRIVER_FEATURES 0x020 /**< W */
+#define XENVIRTIO_MMIO_DRIVER_FEATURES 0x020	 /**< W */
 #define XENVIRTIO_MMIO_DRIVER_FEATURES_SEL 0x024 /**< W */
-#define XENVIRTIO_MMIO_QUEUE_SEL 0x030 /**< W */
-#define XENVIRTIO_MMIO_QUEUE_NUM_MAX 0x034 /**< R */
-#define XENVIRTIO_MMIO_QUEUE_NUM 0x038 /**< W */
-#define XENVIRTIO_MMIO_QUEUE_READY 0x044 /**< RW */
-#define XENVIRTIO_MMIO_QUEUE_NOTIFY 0x050 /**< W */
-#define XENVIRTIO_MMIO_INTERRUPT_STATUS 0x060 /**< R */
-#define XENVIRTIO_MMIO_INTERRUPT_ACK 0x064 /**< W */
-#define XENVIRTIO_MMIO_STATUS 0x070 /**< RW */
-#define XENVIRTIO_MMIO_QUEUE_DESC_LOW 0x080 /**< W */
-#define XENVIRTIO_MMIO_QUEUE_DESC_HIGH 0x084 /**< W */
-#define XENVIRTIO_MMIO_QUEUE_DRIVER_LOW 0x090 /**< W */
-#define XENVIRTIO_MMIO_QUEUE_DRIVER_HIGH 0x094 /**< W */
-#define XENVIRTIO_MMIO_QUEUE_DEVICE_LOW 0x0a0 /**< W */
-#define XENVIRTIO_MMIO_QUEUE_DEVICE_HIGH 0x0a4 /**< W */
-#define XENVIRTIO_MMIO_SHM_SEL 0x0ac /**< W */
-#define XENVIRTIO_MMIO_SHM_LEN_LOW 0x0b0 /**< R */
-#define XENVIRTIO_MMIO_SHM_LEN_HIGH 0x0b4 /**< R */
-#define XENVIRTIO_MMIO_SHM_BASE_LOW 0x0b8 /**< R */
-#define XENVIRTIO_MMIO_SHM_BASE_HIGH 0x0bc /**< R */
-#define XENVIRTIO_MMIO_QUEUE_RESET 0x0c0 /**< RW */
-#define XENVIRTIO_MMIO_CONFIG_GENERATION 0x0fc /**< R */
+#define XENVIRTIO_MMIO_QUEUE_SEL 0x030		 /**< W */
+#define XENVIRTIO_MMIO_QUEUE_NUM_MAX 0x034	 /**< R */
+#define XENVIRTIO_MMIO_QUEUE_NUM 0x038		 /**< W */
+#define XENVIRTIO_MMIO_QUEUE_READY 0x044	 /**< RW */
+#define XENVIRTIO_MMIO_QUEUE_NOTIFY 0x050	 /**< W */
+#define XENVIRTIO_MMIO_INTERRUPT_STATUS 0x060	 /**< R */
+#define XENVIRTIO_MMIO_INTERRUPT_ACK 0x064	 /**< W */
+#define XENVIRTIO_MMIO_STATUS 0x070		 /**< RW */
+#define XENVIRTIO_MMIO_QUEUE_DESC_LOW 0x080	 /**< W */
+#define XENVIRTIO_MMIO_QUEUE_DESC_HIGH 0x084	 /**< W */
+#define XENVIRTIO_MMIO_QUEUE_DRIVER_LOW 0x090	 /**< W */
+#define XENVIRTIO_MMIO_QUEUE_DRIVER_HIGH 0x094	 /**< W */
+#define XENVIRTIO_MMIO_QUEUE_DEVICE_LOW 0x0a0	 /**< W */
+#define XENVIRTIO_MMIO_QUEUE_DEVICE_HIGH 0x0a4	 /**< W */
+#define XENVIRTIO_MMIO_SHM_SEL 0x0ac		 /**< W */
+#define XENVIRTIO_MMIO_SHM_LEN_LOW 0x0b0	 /**< R */
+#define XENVIRTIO_MMIO_SHM_LEN_HIGH 0x0b4	 /**< R */
+#define XENVIRTIO_MMIO_SHM_BASE_LOW 0x0b8	 /**< R */
+#define XENVIRTIO_MMIO_SHM_BASE_HIGH 0x0bc	 /**< R */
+#define XENVIRTIO_MMIO_QUEUE_RESET 0x0c0	 /**< RW */
+#define XENVIRTIO_MMIO_CONFIG_GENERATION 0x0fc	 /**< R */
 #define XENVIRTIO_MMIO_CONFIG 0x100 /**< device-specific configuration */
 
 /** XENVIRTIO_MMIO_MAGIC - the value of MagicValue, "virt" little-endian. */
@@ -91,22 +91,22 @@ extern "C" {
 
 /* Device status bits (virtio 1.2, section 2.1). */
 #define XENVIRTIO_STATUS_ACKNOWLEDGE 1u /**< the guest found the device */
-#define XENVIRTIO_STATUS_DRIVER 2u /**< the guest has a driver for it */
-#define XENVIRTIO_STATUS_DRIVER_OK 4u /**< the driver is ready */
+#define XENVIRTIO_STATUS_DRIVER 2u	/**< the guest has a driver for it */
+#define XENVIRTIO_STATUS_DRIVER_OK 4u	/**< the driver is ready */
 #define XENVIRTIO_STATUS_FEATURES_OK 8u /**< feature negotiation done */
 #define XENVIRTIO_STATUS_DEVICE_NEEDS_RESET 64u /**< the device gave up */
-#define XENVIRTIO_STATUS_FAILED 128u /**< the driver gave up */
+#define XENVIRTIO_STATUS_FAILED 128u		/**< the driver gave up */
 
 /* InterruptStatus bits. */
-#define XENVIRTIO_MMIO_INT_VRING 1u /**< used buffer notification */
+#define XENVIRTIO_MMIO_INT_VRING 1u  /**< used buffer notification */
 #define XENVIRTIO_MMIO_INT_CONFIG 2u /**< configuration change */
 
 /* Transport feature bits the register file knows about. */
-#define XENVIRTIO_F_VERSION_1 32 /**< modern device (required by v2) */
-#define XENVIRTIO_F_ACCESS_PLATFORM 33 /**< DMA through the platform */
-#define XENVIRTIO_F_RING_PACKED 34 /**< packed virtqueues */
+#define XENVIRTIO_F_VERSION_1 32	 /**< modern device (required by v2) */
+#define XENVIRTIO_F_ACCESS_PLATFORM 33	 /**< DMA through the platform */
+#define XENVIRTIO_F_RING_PACKED 34	 /**< packed virtqueues */
 #define XENVIRTIO_F_NOTIFICATION_DATA 38 /**< QueueNotify carries data */
-#define XENVIRTIO_F_RING_RESET 40 /**< per-queue reset (QueueReset) */
+#define XENVIRTIO_F_RING_RESET 40	 /**< per-queue reset (QueueReset) */
 
 /**
  * xenvirtio_mmio_transport_features() - transport features a device offers
@@ -385,8 +385,8 @@ struct xenvirtio_mmio_drv;
  * Return: 0; -EINVAL if an argument is NULL; -ENOMEM.
  */
 int xenvirtio_mmio_drv_new(struct xenvirtio_ctx *ctx,
-			   const struct xenvirtio_mmio_drv_io *io,
-			   void *opaque, struct xenvirtio_mmio_drv **out);
+			   const struct xenvirtio_mmio_drv_io *io, void *opaque,
+			   struct xenvirtio_mmio_drv **out);
 
 /**
  * xenvirtio_mmio_drv_free() - destroy an accessor
