@@ -2,8 +2,8 @@
 /*
  * The simulated virtio-mmio transport across two real processes (fork +
  * socketpair): the driver-side init sequence through the socket with the
- * interrupt on a side channel (a pipe standing in for the simulated event
- * channel), a client
+ * interrupt on a side channel (a pipe, and a simulated event channel), a
+ * client
  * that sends garbage or hangs up mid-request, a server that answers garbage,
  * hangs up mid-response or never answers. Every wait is bounded.
  */
@@ -63,6 +63,36 @@ static void pipe_interrupt(void *opaque, uint32_t status)
 }
 
 /*
+ * Or over a real simulated event channel: the backend (domain 0) allocates
+ * an unbound port for the frontend (domain 1), hands its number over the
+ * pipe, and notifies it on every interrupt.
+ */
+static char sim_world[96];
+static struct xenvirtio_ctx *evt_ctx;
+static int evt_port;
+
+static void evtchn_interrupt(void *opaque, uint32_t status)
+{
+	fake_interrupt(opaque, status);
+	if (xenvirtio_evtchn_notify(evt_ctx, (unsigned int)evt_port) < 0)
+		_exit(SRV_OTHER);
+}
+
+static void backend_evtchn_setup(void)
+{
+	char spec[128];
+
+	snprintf(spec, sizeof(spec), "sim:%s,domid=0", sim_world);
+	if (xenvirtio_ctx_open_log(spec, quiet_log, NULL, XENVIRTIO_LOG_DEBUG,
+				   &evt_ctx) < 0)
+		_exit(SRV_OTHER);
+	evt_port = xenvirtio_evtchn_alloc_unbound(evt_ctx, 1);
+	if (evt_port < 0 || write(irq_pipe[1], &evt_port, sizeof(evt_port)) !=
+				(ssize_t)sizeof(evt_port))
+		_exit(SRV_OTHER);
+}
+
+/*
  * Backend child: serve a fake device on @fd until the client goes away or
  * misbehaves; the exit code says how it ended, plus the state seen.
  */
@@ -84,6 +114,10 @@ static void run_server(int fd, bool expect_init)
 	int r, code = SRV_OTHER, kicks = 0;
 
 	ops.interrupt = pipe_interrupt;
+	if (sim_world[0]) {
+		backend_evtchn_setup();
+		ops.interrupt = evtchn_interrupt;
+	}
 	memset(&f, 0, sizeof(f));
 	fake_ctx_init(&f.ctx, quiet_log);
 	if (xenvirtio_mmio_dev_new(&f.ctx, &cfg, &ops, &f, &f.dev) ||
@@ -122,6 +156,7 @@ static void run_server(int fd, bool expect_init)
 		code = SRV_OTHER;
 	xenvirtio_mmio_sock_server_free(srv);
 	xenvirtio_mmio_dev_free(f.dev);
+	xenvirtio_ctx_close(evt_ctx);
 	_exit(code);
 }
 
@@ -161,9 +196,43 @@ static void send_bytes(int fd, const void *buf, size_t len)
 	ck_assert_int_eq(send(fd, buf, len, MSG_NOSIGNAL), (ssize_t)len);
 }
 
-/* The whole init sequence of the driver side, through the socket. */
-START_TEST(test_sock_driver_init_two_processes)
+static int frontend_evtchn_bind(struct xenvirtio_ctx **ctx)
 {
+	char spec[128];
+	int port, r;
+
+	snprintf(spec, sizeof(spec), "sim:%s,domid=1", sim_world);
+	ck_assert_int_eq(xenvirtio_ctx_open_log(spec, xv_test_log, NULL,
+						XENVIRTIO_LOG_DEBUG, ctx),
+			 0);
+	ck_assert_int_eq(read(irq_pipe[0], &port, sizeof(port)),
+			 (ssize_t)sizeof(port));
+	r = xenvirtio_evtchn_bind(*ctx, 0, (unsigned int)port);
+	ck_assert_int_ge(r, 1);
+	return r;
+}
+
+static void wait_interrupt(struct xenvirtio_ctx *ctx, int port)
+{
+	struct pollfd p = {.events = POLLIN};
+	char c;
+
+	p.fd = ctx ? xenvirtio_evtchn_fd(ctx) : irq_pipe[0];
+	ck_assert_int_ge(p.fd, 0);
+	ck_assert_int_eq(poll(&p, 1, TIMEOUT_MS), 1);
+	if (!ctx) {
+		ck_assert_int_eq(read(irq_pipe[0], &c, 1), 1);
+		return;
+	}
+	ck_assert_int_eq(xenvirtio_evtchn_pending(ctx), port);
+	ck_assert_int_eq(xenvirtio_evtchn_unmask(ctx, (unsigned int)port), 0);
+}
+
+/* The whole init sequence of the driver side, through the socket. */
+static void driver_init_two_processes(void)
+{
+	struct xenvirtio_ctx *fe_ctx = NULL;
+	int fe_port = 0;
 	struct xenvirtio_ctx ctx;
 	struct xenvirtio_mmio_sock_client *cl;
 	struct xenvirtio_mmio_drv *drv;
@@ -179,6 +248,8 @@ START_TEST(test_sock_driver_init_two_processes)
 	pid = spawn(&fd, run_server, true);
 	close(irq_pipe[1]);
 	irq_pipe[1] = -1;
+	if (sim_world[0])
+		fe_port = frontend_evtchn_bind(&fe_ctx);
 	ck_assert_int_eq(xenvirtio_mmio_sock_client_new(&ctx, fd, 0x2000000,
 							TIMEOUT_MS, &cl),
 			 0);
@@ -196,13 +267,7 @@ START_TEST(test_sock_driver_init_two_processes)
 	ck_assert_int_eq(xenvirtio_mmio_drv_notify(drv, 1), 0);
 	/* The interrupt arrives on the side channel, then is acknowledged
 	 * through the registers. */
-	{
-		struct pollfd p = {.fd = irq_pipe[0], .events = POLLIN};
-		char c;
-
-		ck_assert_int_eq(poll(&p, 1, TIMEOUT_MS), 1);
-		ck_assert_int_eq(read(irq_pipe[0], &c, 1), 1);
-	}
+	wait_interrupt(fe_ctx, fe_port);
 	ck_assert_int_eq(xenvirtio_mmio_drv_ack_interrupt(drv, &val), 0);
 	ck_assert_uint_eq(val, XENVIRTIO_MMIO_INT_VRING);
 	ck_assert_int_eq(xenvirtio_mmio_drv_ack_interrupt(drv, &val), 0);
@@ -227,6 +292,27 @@ START_TEST(test_sock_driver_init_two_processes)
 	xenvirtio_mmio_sock_client_free(cl); /* hang up cleanly */
 	ck_assert_int_eq(reap(pid), SRV_OK_HANGUP);
 	close(irq_pipe[0]);
+	xenvirtio_ctx_close(fe_ctx);
+}
+
+START_TEST(test_sock_driver_init_two_processes)
+{
+	driver_init_two_processes();
+}
+END_TEST
+
+/* The same, with the interrupt on a simulated event channel. */
+START_TEST(test_sock_interrupt_over_sim_evtchn)
+{
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/xvmmio-XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(sim_world, sizeof(sim_world), "%s/w", dir);
+	ck_assert_int_eq(xenvirtio_sim_world_create(sim_world, 2, 8, 64), 0);
+	driver_init_two_processes();
+	ck_assert_int_eq(xenvirtio_sim_world_destroy(sim_world), 0);
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST
 
@@ -495,6 +581,7 @@ static Suite *sock_suite(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sock_driver_init_two_processes);
+	tcase_add_test(tc, test_sock_interrupt_over_sim_evtchn);
 	tcase_add_test(tc, test_sock_refused_access);
 	tcase_add_test(tc, test_sock_client_sends_garbage);
 	tcase_add_test(tc, test_sock_client_hangs_up_mid_request);
