@@ -17,7 +17,8 @@ START_TEST(test_ids)
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_VENDOR_ID), 0x554d4551);
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_STATUS), 0);
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_INTERRUPT_STATUS), 0);
-	/* No shared memory regions: length all-ones. */
+	/* No shared memory regions: length all-ones, whatever SHMSel. */
+	wr_ok(&f, XENVIRTIO_MMIO_SHM_SEL, 3);
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_SHM_LEN_LOW), 0xffffffffu);
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_SHM_LEN_HIGH), 0xffffffffu);
 	fake_fini(&f);
@@ -166,6 +167,8 @@ START_TEST(test_status_rules)
 	ck_assert(needs_reset(&f));
 	/* Broken: writes refused, reads still answered. */
 	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_QUEUE_SEL, 0), -EIO);
+	ck_assert_int_eq(
+	    wr(&f, XENVIRTIO_MMIO_STATUS, XENVIRTIO_STATUS_ACKNOWLEDGE), -EIO);
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_MAGIC_VALUE), 0x74726976);
 	ck_assert_int_eq(xenvirtio_mmio_dev_interrupt(f.dev), -EIO);
 	/* Reset is the way out. */
@@ -450,6 +453,12 @@ START_TEST(test_S4_revalidate_on_ready)
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_QUEUE_READY), 0);
 	f.ready_ret = 0;
 
+	/* QueueReady takes 0 or 1 only. */
+	negotiate(&f, grant_features());
+	set_queue_regs(&f, 0, 16, G(1, 0), G(2, 0), G(3, 0));
+	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_QUEUE_READY, 2), -EPROTO);
+	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_QUEUE_READY, 1), -EIO);
+
 	/* Valid, then not ready, then changed and re-validated. */
 	negotiate(&f, grant_features());
 	setup_queue(&f, 0, 16);
@@ -573,6 +582,19 @@ START_TEST(test_S4_queue_reset_register)
 	wr_ok(&f, XENVIRTIO_MMIO_QUEUE_RESET, 1);
 	setup_queue(&f, 1, 16);
 	ck_assert_uint_eq(rd(&f, XENVIRTIO_MMIO_QUEUE_RESET), 0);
+	fake_fini(&f);
+
+	/* QueueReset with a bad value or selector breaks the device. */
+	fake_init(&f, true, rr);
+	xv_test_expect_errors(-1);
+	negotiate(&f, grant_features() | rr);
+	wr_ok(&f, XENVIRTIO_MMIO_QUEUE_SEL, 0);
+	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_QUEUE_RESET, 2), -EPROTO);
+	ck_assert(needs_reset(&f));
+	negotiate(&f, grant_features() | rr);
+	wr_ok(&f, XENVIRTIO_MMIO_QUEUE_SEL, FAKE_QUEUES);
+	ck_assert_int_eq(wr(&f, XENVIRTIO_MMIO_QUEUE_RESET, 1), -EPROTO);
+	ck_assert(needs_reset(&f));
 	fake_fini(&f);
 
 	/* Without RING_RESET negotiated, QueueReset is a violation. */
@@ -987,6 +1009,95 @@ START_TEST(test_driver_no_device)
 }
 END_TEST
 
+/* An accessor whose Nth register access fails. */
+struct flaky {
+	struct fake *f;
+	int left;
+};
+
+static int flaky_read(void *opaque, uint32_t off, unsigned int size,
+		      uint32_t *val)
+{
+	struct flaky *k = opaque;
+
+	if (k->left-- == 0)
+		return -ENXIO;
+	return xenvirtio_mmio_dev_read(k->f->dev, off, size, val);
+}
+
+static int flaky_write(void *opaque, uint32_t off, unsigned int size,
+		       uint32_t val)
+{
+	struct flaky *k = opaque;
+
+	if (k->left-- == 0)
+		return -ENXIO;
+	xenvirtio_mmio_dev_write(k->f->dev, off, size, val);
+	return 0;
+}
+
+/* Every step of the driver side passes an I/O error up, out-parameters
+ * untouched, whichever access fails. */
+START_TEST(test_driver_io_errors)
+{
+	static const struct xenvirtio_mmio_drv_io io = {
+	    .read = flaky_read,
+	    .write = flaky_write,
+	};
+	struct fake f;
+	struct flaky k = {.f = &f};
+	struct xenvirtio_mmio_drv *drv;
+	uint64_t neg, v;
+	uint32_t id, isr;
+	int n, r, failures = 0;
+
+	fake_init(&f, true, 0);
+	xv_test_expect_errors(-1);
+	ck_assert_int_eq(xenvirtio_mmio_drv_new(&f.ctx, &io, &k, &drv), 0);
+	for (n = 0; n < 200; n++) {
+		k.left = n;
+		neg = v = 0xabc;
+		id = isr = 0xabc;
+		r = xenvirtio_mmio_drv_init(drv, FAKE_FEATURES, true, &id,
+					    &neg);
+		if (r) {
+			ck_assert_uint_eq(id, 0xabc);
+			ck_assert_uint_eq(neg, 0xabc);
+		}
+		if (!r)
+			r = xenvirtio_mmio_drv_queue_setup(drv, 0, 16, G(1, 0),
+							   G(2, 0), G(3, 0));
+		if (!r)
+			r = xenvirtio_mmio_drv_driver_ok(drv);
+		if (!r)
+			r = xenvirtio_mmio_drv_notify(drv, 0);
+		if (!r) {
+			r = xenvirtio_mmio_drv_ack_interrupt(drv, &isr);
+			if (r)
+				ck_assert_uint_eq(isr, 0xabc);
+		}
+		if (!r) {
+			r = xenvirtio_mmio_drv_config_read(drv, 0, 8, &v);
+			if (r)
+				ck_assert_uint_eq(v, 0xabc);
+		}
+		if (!r)
+			r = xenvirtio_mmio_drv_reset(drv);
+		if (r == 0)
+			break;
+		ck_assert_int_eq(r, -ENXIO);
+		failures++;
+		k.left = -1;
+		xenvirtio_mmio_dev_reset(f.dev);
+	}
+	ck_assert_int_lt(n, 200);
+	ck_assert_int_eq(failures, n);
+	ck_assert_int_gt(failures, 30);
+	xenvirtio_mmio_drv_free(drv);
+	fake_fini(&f);
+}
+END_TEST
+
 static Suite *mmio_suite(void)
 {
 	Suite *s = suite_create("mmio");
@@ -1021,6 +1132,7 @@ static Suite *mmio_suite(void)
 	tcase_add_test(tc, test_driver_init_sequence);
 	tcase_add_test(tc, test_driver_init_refusals);
 	tcase_add_test(tc, test_driver_no_device);
+	tcase_add_test(tc, test_driver_io_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }
