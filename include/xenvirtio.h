@@ -16,5 +16,6 @@
 #include <xenvirtio/evtchn.h>
 #include <xenvirtio/sim.h>
 #include <xenvirtio/dma.h>
+#include <xenvirtio/mmio.h>
 
 #endif /* XENVIRTIO_H */
