@@ -1,0 +1,109 @@
+#!/bin/sh
+# xenvirtio-probe CLI: JSON output for the libxl-style tree and the same
+# devices described by an XVGD table, compared with tests/policy/expected/;
+# exit status 1 with a message naming the file for bad input; 2 for usage.
+set -u
+src=${XV_TOP_SRCDIR:?run through make check}
+build=${XV_TOP_BUILDDIR:?run through make check}
+probe="$build/examples/xenvirtio-probe"
+mkacpi="$build/tests/policy/mkacpi"
+run() {
+	if [ -n "${XV_VALGRIND:-}" ]; then
+		"$XV_LIBTOOL" --mode=execute "$XV_VALGRIND" --quiet \
+			--error-exitcode=3 --leak-check=full \
+			--errors-for-leak-kinds=definite "$probe" "$@"
+	else
+		"$probe" "$@"
+	fi
+}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+ok() { echo "ok: $1"; }
+bad() { echo "FAIL: $1"; fail=1; }
+
+# The "version" line carries the library version: normalise it.
+norm() { sed 's/^  "version": ".*",$/  "version": "X",/' "$1"; }
+compare() { # name expected actual
+	if norm "$3" | diff -u "$2" - >"$tmp/diff"; then
+		ok "$1"
+	else
+		bad "$1"
+		cat "$tmp/diff"
+	fi
+}
+
+"$mkacpi" xvgd "$tmp/XVGD" || exit 99
+"$mkacpi" xenv "$tmp/XENV" || exit 99
+"$mkacpi" xvgd-badsum "$tmp/badsum" || exit 99
+"$mkacpi" xvgd-overlap "$tmp/overlap" || exit 99
+
+# XVGD + XENV, PVH guest, the PCI functions asked about with --device.
+run --acpi-table "$tmp/XVGD" --acpi-table "$tmp/XENV" --guest-type pvh \
+	--device pci@0000:00:01.0 --device pci@0000:00:02.0 \
+	--device pci@0000:00:03.0 --json >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] || { bad "xvgd json exit $rc"; cat "$tmp/err"; }
+compare "xvgd json" "$src/tests/policy/expected/xvgd.json" "$tmp/out"
+
+# Bad input: exit 1, message names the file and the problem.
+expect_fail() { # name status needle args...
+	name=$1 want=$2 needle=$3
+	shift 3
+	run "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne "$want" ]; then
+		bad "$name: exit $rc, want $want"
+		cat "$tmp/err"
+	elif ! grep -qF -- "$needle" "$tmp/err"; then
+		bad "$name: '$needle' not in: $(cat "$tmp/err")"
+	else
+		ok "$name"
+	fi
+}
+expect_fail "bad checksum" 1 "$tmp/badsum: XVGD: bad checksum" \
+	--acpi-table "$tmp/badsum"
+expect_fail "overlap" 1 "$tmp/overlap: XVGD: node 4 at offset 128 overlaps" \
+	--acpi-table "$tmp/overlap"
+expect_fail "missing file" 1 "$tmp/nope: No such file" --dtb "$tmp/nope"
+expect_fail "grammar error" 1 "--cmdline: 'xen_virtio_grant=maybe': bad value" \
+	--cmdline "xen_virtio_grant=maybe" --guest-type hvm
+expect_fail "bad option" 2 "bad option" --frobnicate
+expect_fail "bad device" 2 "bad --device 'virtio0'" --guest-type hvm \
+	--device virtio0
+expect_fail "bad guest type" 2 "bad --guest-type 'dom0'" --guest-type dom0
+expect_fail "backend view needs domid" 2 "--backend-view needs --domid" \
+	--backend-view
+expect_fail "stray argument" 2 "unexpected argument" foo
+
+run --help >"$tmp/out" && grep -q -- "--backend-view" "$tmp/out" &&
+	ok "help" || bad "help"
+run --version >"$tmp/out" && grep -q "^xenvirtio-probe [0-9]" "$tmp/out" &&
+	ok "version" || bad "version"
+
+# Backend view: grant_usage injected, then libxl's default for backend 1.
+run --backend-view --domid 5 --own-domid 1 --grant-usage 0 \
+	--device mmio@0x2000000 >"$tmp/out" &&
+	grep -q "grants=no backend=- source=xenstore" "$tmp/out" &&
+	ok "backend view grant_usage" || { bad "backend view"; cat "$tmp/out"; }
+run --backend-view --domid 5 --own-domid 1 --device mmio@0x2000000 \
+	>"$tmp/out" && grep -q "grants=yes backend=1 source=default" \
+	"$tmp/out" && ok "backend view libxl default" ||
+	{ bad "backend view default"; cat "$tmp/out"; }
+
+if [ -z "${XV_DTC:-}" ]; then
+	echo "SKIP: device tree cases need dtc"
+	exit $fail
+fi
+"$XV_DTC" -q -I dts -O dtb -o "$tmp/libxl.dtb" "$src/tests/policy/libxl.dts" ||
+	exit 99
+run --dtb "$tmp/libxl.dtb" --json >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ $rc -eq 0 ] || { bad "libxl json exit $rc"; cat "$tmp/err"; }
+compare "libxl dtb json" "$src/tests/policy/expected/libxl.json" "$tmp/out"
+head -c 300 "$tmp/libxl.dtb" >"$tmp/trunc.dtb"
+expect_fail "truncated dtb" 1 "$tmp/trunc.dtb: device tree: invalid blob" \
+	--dtb "$tmp/trunc.dtb"
+expect_fail "path not in tree" 1 "device /virtio@9: no such node" \
+	--dtb "$tmp/libxl.dtb" --device /virtio@9
+exit $fail
