@@ -9,7 +9,9 @@ probe="$build/examples/xenvirtio-probe"
 mkacpi="$build/tests/policy/mkacpi"
 run() {
 	if [ -n "${XV_VALGRIND:-}" ]; then
-		"$XV_LIBTOOL" --mode=execute "$XV_VALGRIND" --quiet \
+		# $XV_LIBTOOL is "$(SHELL) ./libtool": split it on purpose.
+		# shellcheck disable=SC2086
+		$XV_LIBTOOL --mode=execute "$XV_VALGRIND" --quiet \
 			--error-exitcode=3 --leak-check=full \
 			--errors-for-leak-kinds=definite "$probe" "$@"
 	else
