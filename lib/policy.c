@@ -326,6 +326,11 @@ XV_EXPORT int xenvirtio_policy_new(struct xenvirtio_ctx *ctx,
 		return -ENOMEM;
 	pol->ctx = ctx;
 	pol->guest_type = XENVIRTIO_GUEST_UNKNOWN;
+	/* Start from what the context's platform knows about itself. */
+	if (xv_plat(ctx) && xv_plat(ctx)->guest_type != XENVIRTIO_GUEST_UNKNOWN) {
+		pol->guest_type = xv_plat(ctx)->guest_type;
+		pol->initial_domain = xv_plat(ctx)->initial_domain;
+	}
 	pol->grant_usage = -1;
 	*out = pol;
 	return 0;
@@ -708,6 +713,10 @@ static int xv_store_get(const struct xenvirtio_policy *pol, const char *path,
 	r = XV_PLAT_CALL(p, store_read, path, buf, len);
 	if (r == -ENOSYS || r == -EOPNOTSUPP)
 		return -ENOENT;
+	if (r == -ERANGE) {
+		xv_err(pol->ctx, "policy: xenstore %s: value too long", path);
+		return -EBADMSG;
+	}
 	return r < 0 ? r : 0;
 }
 

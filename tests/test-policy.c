@@ -336,6 +336,85 @@ START_TEST(test_api_args_and_pure_decide)
 }
 END_TEST
 
+/* Backend facts read through the platform seam's store_read (sim). */
+START_TEST(test_ext_backend_view_store_sim)
+{
+	char dir[64], world[96], spec[128];
+	struct xenvirtio_policy_decision d;
+	struct xenvirtio_policy *pol;
+	struct xenvirtio_ctx *ctx;
+
+	xv_test_expect_errors(0);
+	snprintf(dir, sizeof(dir), "/tmp/xv-policy-sim-XXXXXX");
+	ck_assert(mkdtemp(dir));
+	snprintf(world, sizeof(world), "%s/w", dir);
+	ck_assert_int_eq(xenvirtio_sim_world_create(world, 8, 4, 16), 0);
+	snprintf(spec, sizeof(spec), "sim:%s,domid=1", world);
+	ck_assert_int_eq(xenvirtio_ctx_open_log(spec, xv_test_log, NULL,
+						XENVIRTIO_LOG_DEBUG, &ctx),
+			 0);
+	ck_assert_int_eq(xenvirtio_sim_store_write(
+				 ctx, "/local/domain/1/backend/virtio/5/0/"
+				      "grant_usage",
+				 "1"),
+			 0);
+	ck_assert_int_eq(xenvirtio_sim_store_write(
+				 ctx, "/local/domain/1/backend/virtio/5/1/"
+				      "grant_usage",
+				 "0"),
+			 0);
+	ck_assert_int_eq(xenvirtio_sim_store_write(
+				 ctx, "/local/domain/1/backend/virtio/5/2/"
+				      "grant_usage",
+				 "yes"),
+			 0);
+	ck_assert_int_eq(xenvirtio_sim_store_write(ctx, "/libxl/6/type",
+						   "pv"),
+			 0);
+	ck_assert_int_eq(xenvirtio_sim_store_write(ctx, "/libxl/7/type",
+						   "qemu"),
+			 0);
+	ck_assert_int_eq(xenvirtio_policy_new(ctx, &pol), 0);
+	/* Platform facts start from the context's platform (sim: HVM). */
+	{
+		enum xenvirtio_guest_type t;
+		bool init = true;
+
+		ck_assert_int_eq(xenvirtio_policy_platform(pol, &t, &init), 0);
+		ck_assert_int_eq(t, xenvirtio_ctx_guest_type(ctx));
+		ck_assert_int_ne(t, XENVIRTIO_GUEST_UNKNOWN);
+		ck_assert(!init);
+	}
+	/* The own domid comes from the context. */
+	ck_assert_int_eq(xenvirtio_policy_decide_backend(pol, 5, 0, NULL, &d),
+			 0);
+	ck_assert(d.grants);
+	ck_assert_uint_eq(d.backend_domid, 1);
+	ck_assert_int_eq(d.source, XENVIRTIO_POLICY_SOURCE_XENSTORE);
+	ck_assert_int_eq(xenvirtio_policy_decide_backend(pol, 5, 1, NULL, &d),
+			 0);
+	ck_assert(!d.grants);
+	ck_assert_int_eq(d.source, XENVIRTIO_POLICY_SOURCE_XENSTORE);
+	/* No grant_usage for guest 6, but libxl recorded it PV. */
+	ck_assert_int_eq(xenvirtio_policy_decide_backend(pol, 6, 0, NULL, &d),
+			 0);
+	ck_assert(d.grants);
+	ck_assert_uint_eq(d.row, 5);
+	ck_assert_int_eq(d.source, XENVIRTIO_POLICY_SOURCE_PLATFORM);
+	/* Malformed store values are errors, not guesses. */
+	xv_test_expect_errors(2);
+	ck_assert_int_eq(xenvirtio_policy_decide_backend(pol, 5, 2, NULL, &d),
+			 -EBADMSG);
+	ck_assert_int_eq(xenvirtio_policy_decide_backend(pol, 7, 0, NULL, &d),
+			 -EBADMSG);
+	xv_test_expect_errors(0);
+	xenvirtio_policy_free(pol);
+	xenvirtio_ctx_close(ctx);
+	xenvirtio_sim_world_destroy(world);
+	rmdir(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("policy");
@@ -356,6 +435,7 @@ int main(void)
 	tcase_add_test(tc, test_ext_backend_view_guest_type_and_libxl_default);
 	tcase_add_test(tc, test_reason_trail_truncation_flag);
 	tcase_add_test(tc, test_api_args_and_pure_decide);
+	tcase_add_test(tc, test_ext_backend_view_store_sim);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }

@@ -145,7 +145,9 @@ struct xenvirtio_policy_decision {
  * @out: the new policy
  *
  * A new policy assumes a Xen guest of unknown type (not PV, not the initial
- * domain), mode "auto", no firmware, no parameters.
+ * domain), mode "auto", no firmware, no parameters; with a context whose
+ * platform knows its guest type, the platform's guest type and initial
+ * domain flag instead.
  *
  * Return: 0 on success; -EINVAL if @out is NULL; -ENOMEM.
  */
