@@ -31,6 +31,23 @@ int xv_dt_check(const void *blob, size_t len, char *err, size_t errlen)
 			 len);
 		return -EBADMSG;
 	}
+	r = fdt_check_header(blob);
+	if (r < 0) {
+		snprintf(err, errlen, "device tree: invalid header: %s",
+			 fdt_strerror(r));
+		return -EBADMSG;
+	}
+	/*
+	 * Versions before 16 store full paths as node names; libfdt 1.6.1's
+	 * fdt_check_full() dereferences NULL on such a blob whose root name
+	 * lacks a '/' (found by fuzz-policy-dt). Linux and dtc use 17.
+	 */
+	if (fdt_version(blob) < 16) {
+		snprintf(err, errlen,
+			 "device tree: version %u, at least 16 supported",
+			 fdt_version(blob));
+		return -EBADMSG;
+	}
 	r = fdt_check_full(blob, len);
 	if (r < 0) {
 		snprintf(err, errlen, "device tree: invalid blob: %s",
