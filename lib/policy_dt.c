@@ -71,18 +71,30 @@ static bool xv_dt_is_pci(const void *blob, int node)
 	return t && len == 4 && !memcmp(t, "pci", 4);
 }
 
-/* A host bridge: a "pci" node with no "pci" ancestor. */
-static bool xv_dt_is_host_bridge(const void *blob, int node)
-{
-	int p;
+/*
+ * Host bridges are "pci" nodes with no "pci" ancestor. Walks track the depth
+ * of the enclosing bridge instead of asking libfdt for parents (each parent
+ * lookup rescans the blob: quadratic on a hostile tree).
+ */
+struct xv_dt_walk {
+	int node;
+	int depth;
+	int bridge_depth; /* depth of the enclosing host bridge, or -1 */
+};
 
-	if (!xv_dt_is_pci(blob, node))
+/* Advance to the next node; true if it is a host bridge. */
+static bool xv_dt_walk_next(const void *blob, struct xv_dt_walk *w)
+{
+	w->node = fdt_next_node(blob, w->node, &w->depth);
+	if (w->node < 0)
 		return false;
-	for (p = fdt_parent_offset(blob, node); p >= 0;
-	     p = fdt_parent_offset(blob, p))
-		if (xv_dt_is_pci(blob, p))
-			return false;
-	return true;
+	if (w->bridge_depth >= 0 && w->depth <= w->bridge_depth)
+		w->bridge_depth = -1;
+	if (w->bridge_depth < 0 && xv_dt_is_pci(blob, w->node)) {
+		w->bridge_depth = w->depth;
+		return true;
+	}
+	return false;
 }
 
 static bool xv_dt_u32(const void *blob, int node, const char *name,
@@ -152,12 +164,17 @@ static int xv_dt_path(const void *blob, int node, char *buf, size_t len)
 int xv_dt_enumerate(const void *blob,
 		    int (*fn)(void *opaque, const char *name), void *opaque)
 {
+	struct xv_dt_walk w = { .node = -1, .depth = 0, .bridge_depth = -1 };
 	char name[XV_DT_PATH_MAX];
 	unsigned int nbridge = 0;
-	int node, depth = 0, r;
+	bool bridge;
+	int node, r;
 
-	for (node = fdt_next_node(blob, -1, &depth); node >= 0;
-	     node = fdt_next_node(blob, node, &depth)) {
+	for (;;) {
+		bridge = xv_dt_walk_next(blob, &w);
+		node = w.node;
+		if (node < 0)
+			break;
 		if (xv_dt_compatible(blob, node, "virtio,mmio")) {
 			r = xv_dt_path(blob, node, name, sizeof(name));
 			if (r < 0)
@@ -165,7 +182,7 @@ int xv_dt_enumerate(const void *blob,
 			r = fn(opaque, name);
 			if (r)
 				return r;
-		} else if (xv_dt_is_host_bridge(blob, node)) {
+		} else if (bridge) {
 			uint32_t seg, lo, hi;
 			int child;
 
@@ -380,20 +397,21 @@ static int xv_dt_find_mmio(const void *blob, uint64_t base)
 
 static int xv_dt_find_bridge(const void *blob, uint16_t seg, uint8_t bus)
 {
+	struct xv_dt_walk w = { .node = -1, .depth = 0, .bridge_depth = -1 };
 	unsigned int idx = 0;
-	int node, depth = 0;
 
-	for (node = fdt_next_node(blob, -1, &depth); node >= 0;
-	     node = fdt_next_node(blob, node, &depth)) {
+	for (;;) {
 		uint32_t s, lo, hi;
+		bool bridge = xv_dt_walk_next(blob, &w);
 
-		if (!xv_dt_is_host_bridge(blob, node))
+		if (w.node < 0)
+			return -FDT_ERR_NOTFOUND;
+		if (!bridge)
 			continue;
-		xv_dt_bridge_info(blob, node, idx++, &s, &lo, &hi);
+		xv_dt_bridge_info(blob, w.node, idx++, &s, &lo, &hi);
 		if (s == seg && bus >= lo && bus <= hi)
-			return node;
+			return w.node;
 	}
-	return -FDT_ERR_NOTFOUND;
 }
 
 int xv_dt_lookup(const void *blob, const struct xv_dev_id *dev,

@@ -103,6 +103,10 @@ START_TEST(test_row3_pci_iommu_map)
 	/* Bus 0x20 is outside bus-range: no host bridge, no DT node. */
 	expect(pol, "pci@0007:20:01.0", false, 0, 6,
 	       XENVIRTIO_POLICY_SOURCE_DEFAULT, "no host bridge");
+	/* The nested PCI-PCI bridge is not a host bridge (segment 8 would
+	 * be its index if it were). */
+	expect(pol, "pci@0008:00:01.0", false, 0, 6,
+	       XENVIRTIO_POLICY_SOURCE_DEFAULT, "no host bridge");
 	xenvirtio_policy_free(pol);
 }
 END_TEST
