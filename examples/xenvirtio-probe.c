@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -46,6 +47,8 @@ static void usage(FILE *f)
 		"  --grant-usage 0|1      libxl's grant_usage for the guest's "
 		"devices\n"
 		"  --json                 print one JSON document\n"
+		"  --sysfs-root DIR       sysfs to scan for devices when "
+		"probing (/sys)\n"
 		"  --help                 print this help\n"
 		"  --version              print the version\n\n"
 		"Exit status: 0 ok, 1 bad input, 2 usage error.\n",
@@ -143,6 +146,81 @@ static void json_str(const char *s)
 	putchar('"');
 }
 
+/* Read a small sysfs attribute, newline stripped; -1 if unreadable. */
+static int read_attr(const char *dir, const char *name, const char *attr,
+		     char *buf, size_t len)
+{
+	char path[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, name, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * Virtio devices the running kernel sees that the firmware may not list:
+ * PCI functions of vendor 0x1af4 and virtio-mmio platform devices created
+ * from the command line (DT-described ones are listed through the DT).
+ */
+static unsigned int sysfs_devices(const char *root, char (*names)[256],
+				  unsigned int max)
+{
+	char dir[4096], buf[256];
+	unsigned int n = 0;
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(dir, sizeof(dir), "%s/bus/pci/devices", root);
+	d = opendir(dir);
+	while (d && (e = readdir(d)) && n < max) {
+		if (e->d_name[0] == '.' || strlen(e->d_name) != 12)
+			continue;
+		if (read_attr(dir, e->d_name, "vendor", buf, sizeof(buf)) ||
+		    strcmp(buf, "0x1af4"))
+			continue;
+		snprintf(names[n++], 256, "pci@%s", e->d_name);
+	}
+	if (d)
+		closedir(d);
+	snprintf(dir, sizeof(dir), "%s/bus/platform/devices", root);
+	d = opendir(dir);
+	while (d && (e = readdir(d)) && n < max) {
+		unsigned long long base;
+		char *end;
+
+		if (e->d_name[0] == '.' ||
+		    read_attr(dir, e->d_name, "modalias", buf, sizeof(buf)) ||
+		    strcmp(buf, "platform:virtio-mmio"))
+			continue;
+		/* "virtio-mmio.0" has no base in its name: skip it. */
+		errno = 0;
+		base = strtoull(e->d_name, &end, 16);
+		if (errno || end == e->d_name || *end != '.')
+			continue;
+		snprintf(names[n++], 256, "mmio@0x%llx", base);
+	}
+	if (d)
+		closedir(d);
+	qsort(names, n, sizeof(*names), cmp_name);
+	return n;
+}
+
 struct out_dev {
 	char name[256];
 	struct xenvirtio_policy_decision d;
@@ -165,6 +243,7 @@ int main(int argc, char **argv)
 		OPT_JSON,
 		OPT_HELP,
 		OPT_VERSION,
+		OPT_SYSFS,
 	};
 	static const struct option opts[] = {
 		{ "dtb", required_argument, NULL, OPT_DTB },
@@ -181,9 +260,12 @@ int main(int argc, char **argv)
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "sysfs-root", required_argument, NULL, OPT_SYSFS },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *dtb = NULL, *cmdline = NULL;
+	const char *dtb = NULL, *cmdline = NULL, *sysroot = "/sys";
+	static char found[MAX_LIST][256];
+	unsigned int nfound = 0;
 	const char *acpi[MAX_LIST], *devices[MAX_LIST];
 	unsigned int nacpi = 0, ndevices = 0, domid = 0, own = 0;
 	enum xenvirtio_guest_type type = XENVIRTIO_GUEST_UNKNOWN;
@@ -268,6 +350,9 @@ int main(int argc, char **argv)
 		case OPT_HELP:
 			usage(stdout);
 			return 0;
+		case OPT_SYSFS:
+			sysroot = optarg;
+			break;
 		case OPT_VERSION:
 			printf("%s %s\n", prog, xenvirtio_version());
 			return 0;
@@ -356,13 +441,31 @@ int main(int argc, char **argv)
 	}
 
 	n = xenvirtio_policy_device_count(pol);
-	out = calloc((size_t)n + ndevices + 1, sizeof(*out));
+	if (!file_mode) {
+		unsigned int k, j;
+		char name[256];
+
+		nfound = sysfs_devices(sysroot, found, MAX_LIST);
+		/* Drop what the firmware already lists. */
+		for (k = 0; k < nfound;) {
+			for (j = 0; j < (unsigned int)n; j++)
+				if (!xenvirtio_policy_device_name(
+					    pol, j, name, sizeof(name)) &&
+				    !strcmp(name, found[k]))
+					break;
+			if (j < (unsigned int)n)
+				memmove(found[k], found[--nfound], 256);
+			else
+				k++;
+		}
+	}
+	out = calloc((size_t)n + nfound + ndevices + 1, sizeof(*out));
 	if (!out) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		ret = 1;
 		goto out;
 	}
-	for (i = 0; i < (unsigned int)n + ndevices; i++) {
+	for (i = 0; i < (unsigned int)n + nfound + ndevices; i++) {
 		struct out_dev *o = &out[nout];
 		const char *name;
 
@@ -370,9 +473,11 @@ int main(int argc, char **argv)
 			if (xenvirtio_policy_device_name(pol, i, o->name,
 							 sizeof(o->name)))
 				continue;
+		} else if (i < (unsigned int)n + nfound) {
+			memcpy(o->name, found[i - (unsigned int)n], 256);
 		} else {
 			snprintf(o->name, sizeof(o->name), "%s",
-				 devices[i - (unsigned int)n]);
+				 devices[i - (unsigned int)n - nfound]);
 		}
 		name = o->name;
 		if (backend)

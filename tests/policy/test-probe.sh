@@ -3,6 +3,7 @@
 # devices described by an XVGD table, compared with tests/policy/expected/;
 # exit status 1 with a message naming the file for bad input; 2 for usage.
 set -u
+unset XENVIRTIO_POLICY
 src=${XV_TOP_SRCDIR:?run through make check}
 build=${XV_TOP_BUILDDIR:?run through make check}
 probe="$build/examples/xenvirtio-probe"
@@ -92,6 +93,26 @@ run --backend-view --domid 5 --own-domid 1 --device mmio@0x2000000 \
 	>"$tmp/out" && grep -q "grants=yes backend=1 source=default" \
 	"$tmp/out" && ok "backend view libxl default" ||
 	{ bad "backend view default"; cat "$tmp/out"; }
+
+# Probing the running system also lists the kernel's virtio devices from
+# sysfs (decisions depend on the host, so only the names are checked).
+sys="$tmp/sys"
+mkdir -p "$sys/bus/pci/devices/0000:00:03.0" "$sys/bus/pci/devices/0000:00:01.0" \
+	"$sys/bus/pci/devices/0000:00:02.0" \
+	"$sys/bus/platform/devices/a000000.virtio_mmio" \
+	"$sys/bus/platform/devices/2000000.virtio"
+echo 0x1af4 >"$sys/bus/pci/devices/0000:00:03.0/vendor"
+echo 0x1af4 >"$sys/bus/pci/devices/0000:00:01.0/vendor"
+echo 0x8086 >"$sys/bus/pci/devices/0000:00:02.0/vendor"
+echo platform:virtio-mmio >"$sys/bus/platform/devices/a000000.virtio_mmio/modalias"
+echo "of:NvirtioT(null)Cvirtio,mmio" >"$sys/bus/platform/devices/2000000.virtio/modalias"
+run --sysfs-root "$sys" >"$tmp/out" 2>"$tmp/err"
+names=$(cut -d: -f1-3 "$tmp/out" | sed 's/: grants=.*//' | tr '\n' ' ')
+case "$names" in
+*"mmio@0xa000000 pci@0000:00:01.0 pci@0000:00:03.0 "*) ok "sysfs devices" ;;
+*) bad "sysfs devices: $names"; cat "$tmp/out" "$tmp/err" ;;
+esac
+grep -q "pci@0000:00:02.0" "$tmp/out" && bad "non-virtio PCI listed"
 
 if [ -z "${XV_DTC:-}" ]; then
 	echo "SKIP: device tree cases need dtc"
