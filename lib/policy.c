@@ -281,9 +281,10 @@ void xv_policy_decide(const struct xv_policy_facts *f,
 			     xv_guest_desc(f->guest_guest_type),
 			     f->backend_note ? f->backend_note : "");
 	else
-		xv_trail_add(out, "platform: %s%s",
+		xv_trail_add(out, "platform: %s%s%s",
 			     xv_guest_desc(f->guest_type),
-			     f->initial_domain ? ", initial domain" : "");
+			     f->initial_domain ? ", initial domain" : "",
+			     f->xenv ? ", XENV present" : "");
 	/* A DT node named by path also answers to its MMIO base. */
 	if (dev->kind == XV_DEV_PATH && dev->has_base) {
 		memset(&alt, 0, sizeof(alt));
@@ -676,6 +677,7 @@ static void xv_policy_facts_init(const struct xenvirtio_policy *pol,
 	f->guest_type = pol->guest_type;
 	f->initial_domain = pol->initial_domain;
 	f->rule7 = pol->rule7;
+	f->xenv = pol->acpi.xenv;
 	f->grant_usage = -1;
 	f->own_domid = pol->own_domid_set ? pol->own_domid :
 		       xv_plat(pol->ctx) ? xv_plat(pol->ctx)->domid :

@@ -6,6 +6,7 @@
  * A missing file is a fact ("no DT"), not an error.
  */
 #include "internal.h"
+#include "platform.h"
 #include "policy_internal.h"
 
 #include <fcntl.h>
@@ -314,6 +315,25 @@ static int xv_probe_params(struct xenvirtio_policy *pol)
 	return first;
 }
 
+/* The own domid from the store's "domid" key, unless set explicitly. */
+static void xv_probe_domid(struct xenvirtio_policy *pol)
+{
+	struct xv_platform *p = xv_plat(pol->ctx);
+	uint64_t v;
+	char buf[16];
+
+	if (!p || pol->own_domid_set)
+		return;
+	if (XV_PLAT_CALL(p, store_read, "domid", buf, sizeof(buf)) < 0)
+		return;
+	if (xv_parse_u64(buf, strlen(buf), XV_DOMID_MAX, &v) < 0) {
+		xv_warn(pol->ctx, "policy: store key domid: bad value");
+		return;
+	}
+	pol->own_domid_set = true;
+	pol->own_domid = (uint16_t)v;
+}
+
 XV_EXPORT int xenvirtio_policy_probe(struct xenvirtio_policy *pol)
 {
 	char err[sizeof(pol->err)] = "";
@@ -341,6 +361,7 @@ XV_EXPORT int xenvirtio_policy_probe(struct xenvirtio_policy *pol)
 		first = r;
 		memcpy(err, pol->err, sizeof(err));
 	}
+	xv_probe_domid(pol);
 	/* The first failure is the one reported. */
 	memcpy(pol->err, err, sizeof(err));
 	return first;

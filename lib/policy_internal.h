@@ -137,6 +137,7 @@ struct xv_policy_facts {
 	enum xenvirtio_guest_type guest_type;
 	bool initial_domain;
 	bool rule7;
+	bool xenv; /* an ACPI XENV table was seen */
 	/* backend view */
 	bool backend_view;
 	uint16_t own_domid;

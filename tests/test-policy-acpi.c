@@ -122,9 +122,9 @@ START_TEST(test_acpi_xenv_platform_fact)
 	ck_assert_int_eq(xenvirtio_policy_xenv(pol, &start, &size), 0);
 	ck_assert_uint_eq(start, 0xf0000000ull);
 	ck_assert_uint_eq(size, 0x40000);
-	/* XENV says nothing about virtio. */
+	/* XENV says nothing about virtio; it is a platform fact. */
 	expect("mmio@0x2000000", false, 0, XENVIRTIO_POLICY_SOURCE_DEFAULT,
-	       "row 6");
+	       "Xen PVH guest, XENV present");
 	/* Too short for revision 1. */
 	xv_tbl_header(&t, "XENV", 56);
 	xv_tbl_finish(&t);

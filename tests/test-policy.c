@@ -409,6 +409,34 @@ START_TEST(test_ext_backend_view_store_sim)
 			 -EBADMSG);
 	xv_test_expect_errors(0);
 	xenvirtio_policy_free(pol);
+
+	/* probe() takes the own domid from the store's "domid" key. */
+	ck_assert_int_eq(xenvirtio_sim_store_write(ctx, "domid", "3"), 0);
+	ck_assert_int_eq(xenvirtio_policy_new(ctx, &pol), 0);
+	ck_assert_int_eq(xenvirtio_policy_set_path(
+				 pol, XENVIRTIO_POLICY_PATH_HYPERVISOR_DIR, ""),
+			 0);
+	ck_assert_int_eq(xenvirtio_policy_set_path(pol,
+						   XENVIRTIO_POLICY_PATH_FDT,
+						   ""),
+			 0);
+	ck_assert_int_eq(xenvirtio_policy_set_path(
+				 pol, XENVIRTIO_POLICY_PATH_ACPI_DIR, ""),
+			 0);
+	ck_assert_int_eq(xenvirtio_policy_set_path(
+				 pol, XENVIRTIO_POLICY_PATH_CMDLINE, ""),
+			 0);
+	ck_assert_int_eq(xenvirtio_policy_set_path(pol,
+						   XENVIRTIO_POLICY_PATH_ENV,
+						   ""),
+			 0);
+	ck_assert_int_eq(xenvirtio_policy_probe(pol), 0);
+	ck_assert_int_eq(xenvirtio_policy_decide_backend(pol, 9, 0, NULL, &d),
+			 0);
+	ck_assert(d.grants);
+	ck_assert_uint_eq(d.backend_domid, 3);
+	ck_assert(strstr(d.reason, "this domain 3"));
+	xenvirtio_policy_free(pol);
 	xenvirtio_ctx_close(ctx);
 	xenvirtio_sim_world_destroy(world);
 	rmdir(dir);

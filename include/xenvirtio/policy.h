@@ -276,9 +276,10 @@ int xenvirtio_policy_set_path(struct xenvirtio_policy *pol,
  * Reads, in this order, the hypervisor files (not Xen when
  * <dir>/type is missing or not "xen"), the Xen capabilities (initial
  * domain), the device tree, the ACPI XENV and XVGD tables, the command line
- * and the environment variable. A missing file is a fact ("no DT"), not an
- * error. A source that fails to parse is skipped; the others are still
- * read.
+ * and the environment variable; with a context, the own domid from the
+ * store's "domid" key (unless set with xenvirtio_policy_set_domid()). A
+ * missing file is a fact ("no DT"), not an error. A source that fails to
+ * parse is skipped; the others are still read.
  *
  * Return: 0 on success; the first error of a source that failed (see
  * the add functions; -EIO or another negative errno if a present file could
