@@ -13,9 +13,9 @@
 #define XV_DOMID_MAX 0x7fefu	    /* DOMID_FIRST_RESERVED - 1 */
 #define XV_DT_PATH_MAX 256	    /* with the NUL */
 #define XV_DT_MAX_SIZE (16u << 20)  /* largest blob accepted */
-#define XV_POLICY_MAX_DEVICES 256   /* listed devices */
-#define XV_PARAM_MAX_DEVICES 64	    /* per-device parameters */
-#define XV_ACPI_MAX_NODES 256	    /* XVGD nodes */
+#define XV_POLICY_MAX_DEVICES 256u  /* listed devices */
+#define XV_PARAM_MAX_DEVICES 64u    /* per-device parameters */
+#define XV_ACPI_MAX_NODES 256u	    /* XVGD nodes */
 #define XV_ERR_LEN 256		    /* error text */
 #define XV_EVIDENCE_LEN 800	    /* one source's contribution */
 

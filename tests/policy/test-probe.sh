@@ -79,20 +79,26 @@ expect_fail "backend view needs domid" 2 "--backend-view needs --domid" \
 	--backend-view
 expect_fail "stray argument" 2 "unexpected argument" foo
 
-run --help >"$tmp/out" && grep -q -- "--backend-view" "$tmp/out" &&
-	ok "help" || bad "help"
-run --version >"$tmp/out" && grep -q "^xenvirtio-probe [0-9]" "$tmp/out" &&
-	ok "version" || bad "version"
+check_out() { # name needle args...
+	name=$1 needle=$2
+	shift 2
+	if run "$@" >"$tmp/out" 2>"$tmp/err" &&
+		grep -q -- "$needle" "$tmp/out"; then
+		ok "$name"
+	else
+		bad "$name"
+		cat "$tmp/out" "$tmp/err"
+	fi
+}
+check_out "help" "--backend-view" --help
+check_out "version" "^xenvirtio-probe [0-9]" --version
 
 # Backend view: grant_usage injected, then libxl's default for backend 1.
-run --backend-view --domid 5 --own-domid 1 --grant-usage 0 \
-	--device mmio@0x2000000 >"$tmp/out" &&
-	grep -q "grants=no backend=- source=xenstore" "$tmp/out" &&
-	ok "backend view grant_usage" || { bad "backend view"; cat "$tmp/out"; }
-run --backend-view --domid 5 --own-domid 1 --device mmio@0x2000000 \
-	>"$tmp/out" && grep -q "grants=yes backend=1 source=default" \
-	"$tmp/out" && ok "backend view libxl default" ||
-	{ bad "backend view default"; cat "$tmp/out"; }
+check_out "backend view grant_usage" "grants=no backend=- source=xenstore" \
+	--backend-view --domid 5 --own-domid 1 --grant-usage 0 \
+	--device mmio@0x2000000
+check_out "backend view libxl default" "grants=yes backend=1 source=default" \
+	--backend-view --domid 5 --own-domid 1 --device mmio@0x2000000
 
 # Probing the running system also lists the kernel's virtio devices from
 # sysfs (decisions depend on the host, so only the names are checked).
