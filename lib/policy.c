@@ -285,11 +285,16 @@ void xv_policy_decide(const struct xv_policy_facts *f,
 			     xv_guest_desc(f->guest_type),
 			     f->initial_domain ? ", initial domain" : "",
 			     f->xenv ? ", XENV present" : "");
-	/* A DT node named by path also answers to its MMIO base. */
+	/* A DT node answers to its path and to its MMIO base alike. */
 	if (dev->kind == XV_DEV_PATH && dev->has_base) {
 		memset(&alt, 0, sizeof(alt));
 		alt.kind = XV_DEV_MMIO;
 		alt.base = dev->base;
+		altp = &alt;
+	} else if (dev->kind == XV_DEV_MMIO && dt->node_path[0]) {
+		memset(&alt, 0, sizeof(alt));
+		alt.kind = XV_DEV_PATH;
+		memcpy(alt.path, dt->node_path, sizeof(alt.path));
 		altp = &alt;
 	}
 	pd = xv_params_find(p, dev, altp);

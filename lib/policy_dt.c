@@ -460,6 +460,7 @@ int xv_dt_lookup(const void *blob, const struct xv_dev_id *dev,
 	}
 	xv_dt_path(blob, node, path, sizeof(path));
 	xv_dt_iommus(blob, node, path, ev);
+	memcpy(ev->node_path, path, sizeof(ev->node_path));
 	return 0;
 }
 

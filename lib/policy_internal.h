@@ -112,6 +112,7 @@ struct xv_evidence {
 	uint16_t domid;
 	unsigned int row; /* 2, 3, 4 for DT; 0 for ACPI */
 	bool is_default;  /* ACPI platform default node */
+	char node_path[XV_DT_PATH_MAX]; /* DT: the device's own node, or "" */
 	char what[XV_EVIDENCE_LEN];
 };
 

@@ -263,6 +263,9 @@ START_TEST(test_ext_param_wins_over_dt)
 	       XENVIRTIO_POLICY_SOURCE_PARAM, "grant:off wins");
 	expect(pol, "/virtio@2000200", true, 7, 0,
 	       XENVIRTIO_POLICY_SOURCE_PARAM, "backend 7 from the parameter");
+	/* Named by path, decided by base. */
+	expect(pol, "mmio@0x2000200", true, 7, 0,
+	       XENVIRTIO_POLICY_SOURCE_PARAM, "backend 7 from the parameter");
 	/* grant:on without a backend keeps the firmware's. */
 	expect(pol, "pci@0000:00:01.0", true, 1, 0,
 	       XENVIRTIO_POLICY_SOURCE_PARAM, "from the device tree");
