@@ -204,7 +204,9 @@ int xenvirtio_policy_add_dtb(struct xenvirtio_policy *pol, const void *blob,
  * the table, a node count that does not match, overlapping ranges with
  * different answers, a domid above 0x7fef;
  * -EPROTONOSUPPORT if the signature is neither XENV nor XVGD;
- * -E2BIG if the XVGD has more than 256 nodes.
+ * -E2BIG if the XVGD has more than 256 nodes, or the device tree and XVGD
+ * together list more than 256 devices;
+ * -ENOMEM.
  */
 int xenvirtio_policy_add_acpi_table(struct xenvirtio_policy *pol,
 				    const void *table, size_t len);
@@ -263,7 +265,7 @@ int xenvirtio_policy_set_option(struct xenvirtio_policy *pol,
  *	NULL restores the default
  *
  * Return: 0 on success; -EINVAL if @pol is NULL or @which unknown;
- * -ENAMETOOLONG if @path exceeds 4095 bytes.
+ * -ENAMETOOLONG if @path exceeds 4095 bytes; -ENOMEM.
  */
 int xenvirtio_policy_set_path(struct xenvirtio_policy *pol,
 			      enum xenvirtio_policy_path which,
@@ -374,7 +376,12 @@ int xenvirtio_policy_set_domid(struct xenvirtio_policy *pol, uint16_t domid);
  * -EINVAL if @pol or @out is NULL, @guest_domid > 0x7fef or @device is
  * malformed;
  * -ENOENT as for xenvirtio_policy_decide();
- * -EBADMSG if the store holds a malformed grant_usage or type.
+ * -EBADMSG if the store holds a malformed (or overlong) grant_usage or
+ * type;
+ * other negative errno values from the platform's store.
+ *
+ * Context: logs an error through the policy's context for a malformed
+ * store value.
  */
 int xenvirtio_policy_decide_backend(const struct xenvirtio_policy *pol,
 				    uint16_t guest_domid, uint32_t devid,
