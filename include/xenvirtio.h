@@ -15,6 +15,8 @@
 #include <xenvirtio/addr.h>
 #include <xenvirtio/evtchn.h>
 #include <xenvirtio/sim.h>
+#include <xenvirtio/dma.h>
+#include <xenvirtio/mmio.h>
 #include <xenvirtio/policy.h>
 
 #endif /* XENVIRTIO_H */
