@@ -18,5 +18,6 @@
 #include <xenvirtio/sim.h>
 #include <xenvirtio/dma.h>
 #include <xenvirtio/mmio.h>
+#include <xenvirtio/policy.h>
 
 #endif /* XENVIRTIO_H */
