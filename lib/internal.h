@@ -46,7 +46,7 @@ struct xenvirtio_ctx {
 void xv_log(const struct xenvirtio_ctx *ctx, enum xenvirtio_log_level level,
 	    const char *fmt, ...) XV_PRINTF(3, 4);
 void xv_vlog(const struct xenvirtio_ctx *ctx, enum xenvirtio_log_level level,
-	     const char *fmt, va_list ap);
+	     const char *fmt, va_list ap) XV_PRINTF(3, 0);
 
 #define xv_err(ctx, ...) xv_log(ctx, XENVIRTIO_LOG_ERR, __VA_ARGS__)
 #define xv_warn(ctx, ...) xv_log(ctx, XENVIRTIO_LOG_WARNING, __VA_ARGS__)
