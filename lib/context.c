@@ -41,19 +41,27 @@ void xv_log(const struct xenvirtio_ctx *ctx, enum xenvirtio_log_level level,
 	va_end(ap);
 }
 
+int xv_vbreak(const struct xenvirtio_ctx *ctx, struct xv_broken *b,
+	      const char *what, const char *fmt, va_list ap)
+{
+	if (b->broken)
+		return -EIO;
+	b->broken = true;
+	vsnprintf(b->reason, sizeof(b->reason), fmt, ap);
+	xv_err(ctx, "%s broken: %s", what, b->reason);
+	return -EIO;
+}
+
 int xv_break(const struct xenvirtio_ctx *ctx, struct xv_broken *b,
 	     const char *what, const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
-	if (b->broken)
-		return -EIO;
-	b->broken = true;
 	va_start(ap, fmt);
-	vsnprintf(b->reason, sizeof(b->reason), fmt, ap);
+	r = xv_vbreak(ctx, b, what, fmt, ap);
 	va_end(ap);
-	xv_err(ctx, "%s broken: %s", what, b->reason);
-	return -EIO;
+	return r;
 }
 
 XV_EXPORT void xenvirtio_log_stderr(void *opaque,

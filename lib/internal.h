@@ -65,6 +65,8 @@ struct xv_broken {
 
 int xv_break(const struct xenvirtio_ctx *ctx, struct xv_broken *b,
 	     const char *what, const char *fmt, ...) XV_PRINTF(4, 5);
+int xv_vbreak(const struct xenvirtio_ctx *ctx, struct xv_broken *b,
+	      const char *what, const char *fmt, va_list ap) XV_PRINTF(4, 0);
 static inline int xv_broken_check(const struct xv_broken *b)
 {
 	return b->broken ? -EIO : 0;

@@ -124,14 +124,12 @@ static int queue_break(struct xenvirtio_mmio_dev *dev, unsigned int i,
 
 static int dev_break(struct xenvirtio_mmio_dev *dev, const char *fmt, ...)
 {
-	char msg[96];
 	va_list ap;
 	unsigned int i;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	xv_vbreak(dev->ctx, &dev->broken, "virtio-mmio device", fmt, ap);
 	va_end(ap);
-	xv_break(dev->ctx, &dev->broken, "virtio-mmio device", "%s", msg);
 	for (i = 0; i < dev->num_queues; i++)
 		queue_release(dev, i);
 	set_needs_reset(dev);
@@ -141,14 +139,13 @@ static int dev_break(struct xenvirtio_mmio_dev *dev, const char *fmt, ...)
 static int queue_break(struct xenvirtio_mmio_dev *dev, unsigned int i,
 		       const char *fmt, ...)
 {
-	char msg[80];
+	char what[32];
 	va_list ap;
 
+	snprintf(what, sizeof(what), "virtio-mmio queue %u", i);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	xv_vbreak(dev->ctx, &dev->q[i].broken, what, fmt, ap);
 	va_end(ap);
-	xv_break(dev->ctx, &dev->q[i].broken, "virtio-mmio queue",
-		 "queue %u: %s", i, msg);
 	queue_release(dev, i);
 	set_needs_reset(dev);
 	return -EPROTO;

@@ -296,13 +296,11 @@ static int cl_break(struct xenvirtio_mmio_sock_client *cl, int err,
 static int cl_break(struct xenvirtio_mmio_sock_client *cl, int err,
 		    const char *fmt, ...)
 {
-	char msg[80];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	xv_vbreak(cl->ctx, &cl->broken, "virtio-mmio socket client", fmt, ap);
 	va_end(ap);
-	xv_break(cl->ctx, &cl->broken, "virtio-mmio socket client", "%s", msg);
 	return err;
 }
 
