@@ -163,6 +163,13 @@ struct xv_platform_ops {
 extern const struct xv_platform_ops xv_platform_sim_ops;
 #ifdef HAVE_XEN
 extern const struct xv_platform_ops xv_platform_xen_ops;
+/*
+ * Xen only (libxenctrl domain info): the frame of @domid's shared info page
+ * as foreign mapping takes it. -ESRCH no such domain, -EPERM unprivileged,
+ * -EINVAL not a "xen" platform.
+ */
+int xv_xen_shared_info_gfn(struct xv_platform *p, uint16_t domid,
+			   uint64_t *gfn);
 #endif
 
 /* The platform of a context, or NULL. */
