@@ -194,20 +194,34 @@ static xenforeignmemory_handle *xen_fmem(struct xen_plat *x)
 }
 
 /*
- * xenstore without hanging: xenstored's socket when it runs here. Failing
- * that, a guest talks to the remote xenstored through /dev/xen/xenbus; the
- * initial domain does not, because there a xenbus request blocks forever
- * while no xenstored has started (the minimal dom0 has none).
+ * xenstore without hanging. A guest talks to the remote xenstored through
+ * /dev/xen/xenbus. The initial domain only through xenstored's socket: its
+ * xenbus requests block forever while no xenstored has started (the minimal
+ * dom0 has none), and libxenstore falls back to xenbus when the socket is
+ * missing, so the socket's presence is checked first.
  */
+static bool xen_xenstored_socket(void)
+{
+	const char *path = getenv("XENSTORED_PATH");
+	const char *dir = getenv("XENSTORED_RUNDIR");
+	char buf[256];
+
+	if (!path) {
+		snprintf(buf, sizeof(buf), "%s/socket",
+			 dir ? dir : "/var/run/xenstored");
+		path = buf;
+	}
+	return access(path, F_OK) == 0;
+}
+
 static struct xs_handle *xen_xs(struct xen_plat *x)
 {
-	struct xs_handle *h;
+	struct xs_handle *h = NULL;
 
 	pthread_mutex_lock(&x->lock);
 	if (!x->xs_tried) {
 		x->xs_tried = true;
-		h = xs_open(XS_OPEN_SOCKETONLY | XS_OPEN_READONLY);
-		if (!h && !x->base.initial_domain)
+		if (!x->base.initial_domain || xen_xenstored_socket())
 			h = xs_open(0);
 		if (!h)
 			xv_dbg(x->base.ctx, "xen: no xenstore reachable");
