@@ -27,9 +27,12 @@
  * - gntalloc (libxengntshr) cannot report "busy at revoke": unsharing is a
  *   munmap, and Linux (since XSA-396) then ends foreign access itself; a
  *   grant still mapped by the peer is put on a deferred list and the page
- *   is kept (leaked) until the peer unmaps it, then freed. So
- *   unshare_pages never returns -EBUSY on Xen, and the page is never
- *   reused while mapped: the leak half of F3 is done by the kernel.
+ *   is kept (leaked) until the peer unmaps it, then freed by a kernel
+ *   timer (seen under check-xen: the ref stays mappable about 1 s after
+ *   the peer's unmap, then maps fail). So unshare_pages never returns
+ *   -EBUSY on Xen and the page is never reused while mapped: the leak
+ *   half of F3 is done by the kernel (XV_CAP_REVOKE_DEFERRED), and the
+ *   caller cannot learn that the peer held on.
  */
 #include "platform.h"
 
@@ -317,8 +320,8 @@ static int xen_open(struct xenvirtio_ctx *ctx, const char *args,
 	x->base.guest_type = xen_guest_type();
 	x->base.initial_domain = xen_initial_domain();
 	x->base.privileged = x->base.initial_domain;
-	x->base.caps = XV_CAP_SHARE_PAGES | XV_CAP_MAP | XV_CAP_COPY |
-		       XV_CAP_EVTCHN;
+	x->base.caps = XV_CAP_SHARE_PAGES | XV_CAP_REVOKE_DEFERRED |
+		       XV_CAP_MAP | XV_CAP_COPY | XV_CAP_EVTCHN;
 	if (x->base.privileged)
 		x->base.caps |= XV_CAP_FOREIGN;
 
@@ -493,10 +496,18 @@ static int xen_unmap_grants(struct xv_platform *p, void *va, uint32_t count)
 	return xengnttab_unmap(h, va, count) ? -errno : 0;
 }
 
+/* Xen's own per-segment rule (gntdev would refuse the whole batch). */
+static bool xen_copy_seg_ok(const struct xv_copy_seg *s)
+{
+	return s->local && s->len && s->len <= XV_PAGE_SIZE &&
+	       s->offset + s->len <= XV_PAGE_SIZE;
+}
+
 static int xen_grant_copy(struct xv_platform *p, struct xv_copy_seg *segs,
 			  uint32_t count)
 {
 	xengnttab_grant_copy_segment_t xs[XEN_COPY_BATCH];
+	uint32_t idx[XEN_COPY_BATCH];
 	struct xen_plat *x = to_xen(p);
 	xengnttab_handle *h;
 	uint32_t i, j, n;
@@ -504,25 +515,22 @@ static int xen_grant_copy(struct xv_platform *p, struct xv_copy_seg *segs,
 
 	if (!segs)
 		return -EINVAL;
-	for (i = 0; i < count; i++) {
-		const struct xv_copy_seg *s = &segs[i];
-
-		if (!s->local || !s->len || s->len > XV_PAGE_SIZE ||
-		    s->offset + s->len > XV_PAGE_SIZE ||
-		    ((uintptr_t)s->local & XV_PAGE_MASK) + s->len >
-			    XV_PAGE_SIZE)
-			return -EINVAL;
-	}
 	h = xen_gnttab(x);
 	if (!h)
 		return -ENODEV;
-	for (i = 0; i < count; i += n) {
-		n = XV_MIN(count - i, XEN_COPY_BATCH);
-		memset(xs, 0, n * sizeof(xs[0]));
-		for (j = 0; j < n; j++) {
-			const struct xv_copy_seg *s = &segs[i + j];
-			xengnttab_grant_copy_segment_t *d = &xs[j];
+	for (i = 0; i < count;) {
+		/* Gather up to a batch of well-formed segments. */
+		for (n = 0; i < count && n < XEN_COPY_BATCH; i++) {
+			struct xv_copy_seg *s = &segs[i];
+			xengnttab_grant_copy_segment_t *d = &xs[n];
 
+			if (!xen_copy_seg_ok(s)) {
+				s->status = XV_GNTST_BAD_COPY_ARG;
+				if (!first)
+					first = -EINVAL;
+				continue;
+			}
+			memset(d, 0, sizeof(*d));
 			if (s->to_grant) {
 				d->source.virt = s->local;
 				d->dest.foreign.ref = s->ref;
@@ -538,20 +546,27 @@ static int xen_grant_copy(struct xv_platform *p, struct xv_copy_seg *segs,
 			}
 			d->len = s->len;
 			d->status = XV_GNTST_GENERAL_ERROR;
+			idx[n++] = i;
 		}
+		if (!n)
+			continue;
 		if (xengnttab_grant_copy(h, n, xs) < 0) {
-			int e = -errno;
+			int e = errno ? -errno : -EIO;
 
-			/* Nothing reached Xen from here on. */
-			for (j = i; j < count; j++)
-				segs[j].status = XV_GNTST_GENERAL_ERROR;
-			return first ? first : (e ? e : -EIO);
+			/* This batch and the rest never reached Xen. */
+			for (j = 0; j < n; j++)
+				segs[idx[j]].status = XV_GNTST_GENERAL_ERROR;
+			for (; i < count; i++)
+				segs[i].status = XV_GNTST_GENERAL_ERROR;
+			return first ? first : e;
 		}
 		/* G4: every segment's own status. */
 		for (j = 0; j < n; j++) {
-			segs[i + j].status = xs[j].status;
-			if (xs[j].status != XV_GNTST_OKAY && !first)
-				first = xv_gntst_to_errno(xs[j].status);
+			struct xv_copy_seg *s = &segs[idx[j]];
+
+			s->status = xs[j].status;
+			if (s->status != XV_GNTST_OKAY && !first)
+				first = xv_gntst_to_errno(s->status);
 		}
 	}
 	return first;
@@ -682,13 +697,21 @@ static int xen_evtchn_bind(struct xv_platform *p, uint16_t remote,
 		xenevtchn_bind_interdomain(x->evtchn, remote, remote_port));
 }
 
+/* The evtchn driver says ENOTCONN for a port this fd does not hold. */
+static int xen_evtchn_err(void)
+{
+	if (errno == ENOTCONN)
+		return -EINVAL;
+	return errno ? -errno : -EIO;
+}
+
 static int xen_evtchn_unbind(struct xv_platform *p, uint32_t port)
 {
 	struct xen_plat *x = to_xen(p);
 
 	if (!x->evtchn)
 		return -ENODEV;
-	return xenevtchn_unbind(x->evtchn, port) ? -errno : 0;
+	return xenevtchn_unbind(x->evtchn, port) ? xen_evtchn_err() : 0;
 }
 
 static int xen_evtchn_notify(struct xv_platform *p, uint32_t port)
@@ -697,7 +720,7 @@ static int xen_evtchn_notify(struct xv_platform *p, uint32_t port)
 
 	if (!x->evtchn)
 		return -ENODEV;
-	return xenevtchn_notify(x->evtchn, port) ? -errno : 0;
+	return xenevtchn_notify(x->evtchn, port) ? xen_evtchn_err() : 0;
 }
 
 static int xen_evtchn_pending(struct xv_platform *p)
@@ -720,7 +743,7 @@ static int xen_evtchn_unmask(struct xv_platform *p, uint32_t port)
 
 	if (!x->evtchn)
 		return -ENODEV;
-	return xenevtchn_unmask(x->evtchn, port) ? -errno : 0;
+	return xenevtchn_unmask(x->evtchn, port) ? xen_evtchn_err() : 0;
 }
 
 const struct xv_platform_ops xv_platform_xen_ops = {

@@ -65,6 +65,7 @@ START_TEST(test_xen_facts)
 	ck_assert(p->caps & XV_CAP_COPY);
 	ck_assert(p->caps & XV_CAP_EVTCHN);
 	ck_assert(!(p->caps & XV_CAP_GRANT_TABLE));
+	ck_assert(p->caps & XV_CAP_REVOKE_DEFERRED);
 	if (access("/proc/xen/capabilities", F_OK) == 0 && p->initial_domain) {
 		ck_assert(xenvirtio_ctx_privileged(ctx));
 		ck_assert(p->caps & XV_CAP_FOREIGN);
@@ -247,9 +248,12 @@ START_TEST(test_G4_copy_status)
 	printf("  info : copy status of an ungranted ref: %d\n",
 	       seg[2].status);
 
-	/* A segment crossing the grant frame is refused before Xen. */
+	/* A segment crossing the grant frame is refused, as Xen would. */
 	seg[0].offset = 4090;
+	seg[0].status = 0x55;
 	ck_assert_int_eq(XV_PLAT_CALL(p, grant_copy, seg, 1), -EINVAL);
+	ck_assert_int_eq(seg[0].status, XV_GNTST_BAD_COPY_ARG);
+	ck_assert_str_eq((char *)sh + PG + 1000, out);
 	ck_assert_int_eq(XV_PLAT_CALL(p, unshare_pages, sh, 2), 0);
 }
 END_TEST
