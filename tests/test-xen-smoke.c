@@ -7,8 +7,10 @@
  */
 #include "xv-test.h"
 
+#include <dirent.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/wait.h>
 
 #include "platform.h"
 
@@ -371,6 +373,92 @@ START_TEST(test_foreign_map_all_or_nothing)
 }
 END_TEST
 
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* Handles are opened on first use and all closed with the context. */
+START_TEST(test_xen_handles_closed)
+{
+	struct xenvirtio_ctx *c;
+	struct xv_platform *q;
+	uint32_t ref;
+	uint8_t *sh, *m;
+	char buf[8];
+	int before = count_fds();
+
+	ck_assert_int_eq(xenvirtio_ctx_open_log("xen", xv_test_log, NULL,
+						XENVIRTIO_LOG_ERR, &c),
+			 0);
+	q = xv_plat(c);
+	ck_assert_int_eq(XV_PLAT_CALL(q, share_pages, self, 1, true, &ref,
+				      (void **)&sh),
+			 0);
+	ck_assert_int_eq(XV_PLAT_CALL(q, map_grants, self, 1, &ref, true,
+				      (void **)&m, NULL),
+			 0);
+	XV_PLAT_CALL(q, store_read, "domid", buf, sizeof(buf));
+	ck_assert_int_gt(count_fds(), before);
+	ck_assert_int_eq(XV_PLAT_CALL(q, unmap_grants, m, 1), 0);
+	ck_assert_int_eq(XV_PLAT_CALL(q, unshare_pages, sh, 1), 0);
+	xenvirtio_ctx_close(c);
+	ck_assert_int_eq(count_fds(), before);
+}
+END_TEST
+
+/*
+ * Another process maps the refs: after fork() the child opens its own
+ * context (it may only close the inherited one), maps and writes.
+ */
+START_TEST(test_xen_fork_child_maps)
+{
+	uint32_t refs[2];
+	uint8_t *sh;
+	pid_t pid;
+	int st;
+
+	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 2, true, refs,
+				      (void **)&sh),
+			 0);
+	strcpy((char *)sh + 100, "from-parent");
+	fflush(NULL);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct xenvirtio_ctx *c;
+		uint8_t *m;
+		int r;
+
+		if (xenvirtio_ctx_open("xen", &c))
+			_exit(10);
+		r = XV_PLAT_CALL(xv_plat(c), map_grants, self, 2, refs, true,
+				 (void **)&m, NULL);
+		if (r)
+			_exit(11);
+		if (strcmp((char *)m + 100, "from-parent"))
+			_exit(12);
+		strcpy((char *)m + PG + 300, "from-child");
+		if (XV_PLAT_CALL(xv_plat(c), unmap_grants, m, 2))
+			_exit(13);
+		xenvirtio_ctx_close(c);
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child: %d", st);
+	ck_assert_str_eq((char *)sh + PG + 300, "from-child");
+	ck_assert_int_eq(XV_PLAT_CALL(p, unshare_pages, sh, 2), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s;
@@ -394,6 +482,8 @@ int main(void)
 	tcase_add_test(tc, test_F3_revoke_while_mapped);
 	tcase_add_test(tc, test_evtchn_loopback);
 	tcase_add_test(tc, test_foreign_map_all_or_nothing);
+	tcase_add_test(tc, test_xen_handles_closed);
+	tcase_add_test(tc, test_xen_fork_child_maps);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }
