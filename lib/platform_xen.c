@@ -32,7 +32,10 @@
  *   the peer's unmap, then maps fail). So unshare_pages never returns
  *   -EBUSY on Xen and the page is never reused while mapped: the leak
  *   half of F3 is done by the kernel (XV_CAP_REVOKE_DEFERRED), and the
- *   caller cannot learn that the peer held on.
+ *   caller cannot learn that the peer held on. Reading the busy bits
+ *   ourselves is not possible either: XENMEM_acquire_resource refuses a
+ *   domain's own grant table (EPERM for its domid, ESRCH for DOMID_SELF,
+ *   measured in dom0 under check-xen).
  */
 #include "platform.h"
 
