@@ -10,7 +10,8 @@
 # hang, timeout), 77 if the host cannot run it (not root, not Debian amd64).
 # Environment: TIMEOUT (s, default 600) bounds the QEMU run; SMP, MEM,
 # CPU (default max), XEN_EXTRA, DOM0_EXTRA add to the command lines;
-# LOG (default WORKDIR/run.log); XV_BENCH_MS is passed to the tests.
+# LOG (default WORKDIR/run.log); XV_BENCH_MS is passed to the tests;
+# XEN_QEMU_LIBPATH: where ldd finds libraries of the build tree.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 W=${1:?usage: check-xen.sh WORKDIR PROGRAM...}
@@ -48,10 +49,17 @@ for t in "$@"; do
 	[ -x "$t" ] || { echo "check-xen: no program $t"; exit 2; }
 	i=$((i + 1))
 	cp "$t" "$IR/tests/$(printf %02d "$i")-$(basename "$t")"
-	ldd "$t" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+	# Libraries of the build tree (a program linked to libxenvirtio.la)
+	# are found through XEN_QEMU_LIBPATH and go to /usr/local/lib.
+	LD_LIBRARY_PATH="${XEN_QEMU_LIBPATH:-}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" \
+		ldd "$t" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
 		[ -e "$lib" ] || continue
-		mkdir -p "$IR$(dirname "$lib")"
-		cp -L "$lib" "$IR$lib"
+		case "$lib" in
+		/lib/* | /lib64/* | /usr/*) dest="$IR$lib" ;;
+		*) dest="$IR/usr/local/lib/$(basename "$lib")" ;;
+		esac
+		mkdir -p "$(dirname "$dest")"
+		cp -L "$lib" "$dest"
 	done
 done
 [ -n "${XV_BENCH_MS:-}" ] && echo "export XV_BENCH_MS=$XV_BENCH_MS" > "$IR/tests/env"
