@@ -86,9 +86,9 @@ static void xen_vmessage(struct xentoollog_logger *logger,
 			 xentoollog_level level, int errnoval,
 			 const char *context, const char *format, va_list al)
 {
-	struct xen_plat *x = (struct xen_plat *)((char *)logger -
-						 offsetof(struct xen_plat,
-							  logger));
+	struct xen_plat *x =
+	    (struct xen_plat *)((char *)logger -
+				offsetof(struct xen_plat, logger));
 	enum xenvirtio_log_level l;
 	char msg[320];
 
@@ -103,8 +103,8 @@ static void xen_vmessage(struct xentoollog_logger *logger,
 	if (vsnprintf(msg, sizeof(msg), format, al) < 0)
 		return;
 	if (errnoval >= 0)
-		xv_log(x->base.ctx, l, "xen %s: %s (%s)", context ? context : "",
-		       msg, strerror(errnoval));
+		xv_log(x->base.ctx, l, "xen %s: %s (%s)",
+		       context ? context : "", msg, strerror(errnoval));
 	else
 		xv_log(x->base.ctx, l, "xen %s: %s", context ? context : "",
 		       msg);
@@ -163,26 +163,27 @@ static bool xen_initial_domain(void)
  * Lazily opened handles: opened once under the lock, then read without it
  * (acquire pairs with the release store).
  */
-#define XEN_LAZY(x, field, opener)                                           \
-	({                                                                   \
-		__typeof__((x)->field) h_ =                                  \
-			__atomic_load_n(&(x)->field, __ATOMIC_ACQUIRE);      \
-		if (!h_) {                                                   \
-			pthread_mutex_lock(&(x)->lock);                      \
-			h_ = (x)->field;                                     \
-			if (!h_) {                                           \
-				h_ = (opener);                               \
-				__atomic_store_n(&(x)->field, h_,            \
-						 __ATOMIC_RELEASE);          \
-			}                                                    \
-			pthread_mutex_unlock(&(x)->lock);                    \
-		}                                                            \
-		h_;                                                          \
+#define XEN_LAZY(x, field, opener)                                  \
+	({                                                          \
+		__typeof__((x)->field) h_ =                         \
+		    __atomic_load_n(&(x)->field, __ATOMIC_ACQUIRE); \
+		if (!h_) {                                          \
+			pthread_mutex_lock(&(x)->lock);             \
+			h_ = (x)->field;                            \
+			if (!h_) {                                  \
+				h_ = (opener);                      \
+				__atomic_store_n(&(x)->field, h_,   \
+						 __ATOMIC_RELEASE); \
+			}                                           \
+			pthread_mutex_unlock(&(x)->lock);           \
+		}                                                   \
+		h_;                                                 \
 	})
 
 static xengnttab_handle *xen_gnttab(struct xen_plat *x)
 {
-	xengnttab_handle *h = XEN_LAZY(x, gnttab, xengnttab_open(&x->logger, 0));
+	xengnttab_handle *h =
+	    XEN_LAZY(x, gnttab, xengnttab_open(&x->logger, 0));
 
 	if (!h)
 		xv_dbg(x->base.ctx, "xen: cannot open /dev/xen/gntdev");
@@ -343,8 +344,8 @@ static int xen_open(struct xenvirtio_ctx *ctx, const char *args,
 		char *end;
 		unsigned long v = strtoul(buf, &end, 10);
 
-		r = (*end || end == buf || v >= DOMID_FIRST_RESERVED) ? -EIO :
-									(int)v;
+		r = (*end || end == buf || v >= DOMID_FIRST_RESERVED) ? -EIO
+								      : (int)v;
 	}
 	if (r < 0 && x->base.initial_domain)
 		r = 0;
@@ -354,8 +355,8 @@ static int xen_open(struct xenvirtio_ctx *ctx, const char *args,
 	} else {
 		x->base.domid = (uint16_t)r;
 	}
-	xv_dbg(ctx, "platform xen: domid %u, guest type %d%s%s",
-	       x->base.domid, (int)x->base.guest_type,
+	xv_dbg(ctx, "platform xen: domid %u, guest type %d%s%s", x->base.domid,
+	       (int)x->base.guest_type,
 	       x->base.initial_domain ? ", initial domain" : "",
 	       x->evtchn ? "" : ", no event channels");
 	*out = &x->base;
@@ -436,8 +437,8 @@ static int xen_map_diagnose(struct xen_plat *x, xengnttab_handle *h,
 					&st) == 0 &&
 			   st == XV_GNTST_OKAY) {
 			/* Readable but not mappable as asked. */
-			st = writable ? XV_GNTST_PERMISSION_DENIED :
-					XV_GNTST_GENERAL_ERROR;
+			st = writable ? XV_GNTST_PERMISSION_DENIED
+				      : XV_GNTST_GENERAL_ERROR;
 		}
 		if (status)
 			status[i] = st;
@@ -449,9 +450,9 @@ static int xen_map_diagnose(struct xen_plat *x, xengnttab_handle *h,
 	return first;
 }
 
-static int xen_map_grants(struct xv_platform *p, uint16_t domid,
-			  uint32_t count, const uint32_t *refs, bool writable,
-			  void **va, int16_t *status)
+static int xen_map_grants(struct xv_platform *p, uint16_t domid, uint32_t count,
+			  const uint32_t *refs, bool writable, void **va,
+			  int16_t *status)
 {
 	struct xen_plat *x = to_xen(p);
 	xengnttab_handle *h;
@@ -465,10 +466,9 @@ static int xen_map_grants(struct xv_platform *p, uint16_t domid,
 	if (!h)
 		return -ENODEV;
 	/* gntdev does not write refs; the prototype lacks const. */
-	m = xengnttab_map_domain_grant_refs(h, count, domid,
-					    (uint32_t *)(uintptr_t)refs,
-					    PROT_READ |
-						    (writable ? PROT_WRITE : 0));
+	m = xengnttab_map_domain_grant_refs(
+	    h, count, domid, (uint32_t *)(uintptr_t)refs,
+	    PROT_READ | (writable ? PROT_WRITE : 0));
 	if (m) {
 		if (status)
 			for (i = 0; i < count; i++)
@@ -491,8 +491,7 @@ static int xen_map_grants(struct xv_platform *p, uint16_t domid,
 static int xen_unmap_grants(struct xv_platform *p, void *va, uint32_t count)
 {
 	struct xen_plat *x = to_xen(p);
-	xengnttab_handle *h =
-		__atomic_load_n(&x->gnttab, __ATOMIC_ACQUIRE);
+	xengnttab_handle *h = __atomic_load_n(&x->gnttab, __ATOMIC_ACQUIRE);
 
 	if (!va || !count || !h)
 		return -EINVAL;
@@ -597,8 +596,8 @@ static int xen_map_foreign(struct xv_platform *p, uint16_t domid,
 	if (!h)
 		return -ENODEV;
 	m = xenforeignmemory_map(h, domid,
-				 PROT_READ | (writable ? PROT_WRITE : 0),
-				 count, (const xen_pfn_t *)gfns, errs);
+				 PROT_READ | (writable ? PROT_WRITE : 0), count,
+				 (const xen_pfn_t *)gfns, errs);
 	if (!m)
 		return errno ? -errno : -EIO;
 	if (!errs)
@@ -622,7 +621,8 @@ ok:
 static int xen_unmap_foreign(struct xv_platform *p, void *va, uint32_t count)
 {
 	struct xen_plat *x = to_xen(p);
-	xenforeignmemory_handle *h = __atomic_load_n(&x->fmem, __ATOMIC_ACQUIRE);
+	xenforeignmemory_handle *h =
+	    __atomic_load_n(&x->fmem, __ATOMIC_ACQUIRE);
 
 	if (!va || !count || !h)
 		return -EINVAL;
@@ -647,19 +647,51 @@ static int xen_share_pages(struct xv_platform *p, uint16_t domid,
 	/* gntalloc zeroes the pages it allocates (F1). */
 	m = xengntshr_share_pages(h, domid, (int)count, refs, writable);
 	if (!m)
-		return errno == ENOMEM || errno == ENOSPC ? -ENOSPC :
-			       (errno ? -errno : -EIO);
+		return errno == ENOMEM || errno == ENOSPC
+			   ? -ENOSPC
+			   : (errno ? -errno : -EIO);
 	*va = m;
 	return 0;
+}
+
+/*
+ * xengntshr_unshare() is a bare munmap(): make sure [va, va + count pages)
+ * is exactly one gntalloc mapping, so that caller misuse is -EINVAL and not
+ * the silent unmapping of unrelated memory. Where /proc/self/map_files
+ * cannot be read (no procfs, restricted), the check is skipped.
+ */
+static int xen_is_gntalloc_area(const void *va, uint32_t count)
+{
+	char path[80], target[64];
+	uintptr_t start = (uintptr_t)va;
+	ssize_t n;
+
+	if (start & XV_PAGE_MASK)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/self/map_files/%lx-%lx",
+		 (unsigned long)start,
+		 (unsigned long)(start + (uintptr_t)count * XV_PAGE_SIZE));
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return errno == ENOENT &&
+			       access("/proc/self/map_files", F_OK) == 0
+			   ? -EINVAL
+			   : 0;
+	target[n] = '\0';
+	return strcmp(target, "/dev/xen/gntalloc") ? -EINVAL : 0;
 }
 
 static int xen_unshare_pages(struct xv_platform *p, void *va, uint32_t count)
 {
 	struct xen_plat *x = to_xen(p);
 	xengntshr_handle *h = __atomic_load_n(&x->gntshr, __ATOMIC_ACQUIRE);
+	int r;
 
 	if (!va || !count || !h)
 		return -EINVAL;
+	r = xen_is_gntalloc_area(va, count);
+	if (r < 0)
+		return r;
 	/* A still-mapped page is kept by the kernel: see the top comment. */
 	return xengntshr_unshare(h, va, count) ? -errno : 0;
 }
@@ -697,7 +729,7 @@ static int xen_evtchn_bind(struct xv_platform *p, uint16_t remote,
 	if (!x->evtchn)
 		return -ENODEV;
 	return xen_evtchn_ret(
-		xenevtchn_bind_interdomain(x->evtchn, remote, remote_port));
+	    xenevtchn_bind_interdomain(x->evtchn, remote, remote_port));
 }
 
 /* The evtchn driver says ENOTCONN for a port this fd does not hold. */
@@ -735,8 +767,7 @@ static int xen_evtchn_pending(struct xv_platform *p)
 		return -ENODEV;
 	r = xenevtchn_pending(x->evtchn);
 	if (r < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN :
-					      (errno ? -errno : -EIO);
+		return errno == EWOULDBLOCK ? -EAGAIN : (errno ? -errno : -EIO);
 	return r;
 }
 
@@ -750,28 +781,27 @@ static int xen_evtchn_unmask(struct xv_platform *p, uint32_t port)
 }
 
 const struct xv_platform_ops xv_platform_xen_ops = {
-	.name = "xen",
-	.open = xen_open,
-	.close = xen_close,
-	.share_pages = xen_share_pages,
-	.unshare_pages = xen_unshare_pages,
-	.map_grants = xen_map_grants,
-	.unmap_grants = xen_unmap_grants,
-	.grant_copy = xen_grant_copy,
-	.map_foreign = xen_map_foreign,
-	.unmap_foreign = xen_unmap_foreign,
-	.evtchn_fd = xen_evtchn_fd,
-	.evtchn_alloc_unbound = xen_evtchn_alloc_unbound,
-	.evtchn_bind = xen_evtchn_bind,
-	.evtchn_unbind = xen_evtchn_unbind,
-	.evtchn_notify = xen_evtchn_notify,
-	.evtchn_pending = xen_evtchn_pending,
-	.evtchn_unmask = xen_evtchn_unmask,
-	.store_read = xen_store_read,
+    .name = "xen",
+    .open = xen_open,
+    .close = xen_close,
+    .share_pages = xen_share_pages,
+    .unshare_pages = xen_unshare_pages,
+    .map_grants = xen_map_grants,
+    .unmap_grants = xen_unmap_grants,
+    .grant_copy = xen_grant_copy,
+    .map_foreign = xen_map_foreign,
+    .unmap_foreign = xen_unmap_foreign,
+    .evtchn_fd = xen_evtchn_fd,
+    .evtchn_alloc_unbound = xen_evtchn_alloc_unbound,
+    .evtchn_bind = xen_evtchn_bind,
+    .evtchn_unbind = xen_evtchn_unbind,
+    .evtchn_notify = xen_evtchn_notify,
+    .evtchn_pending = xen_evtchn_pending,
+    .evtchn_unmask = xen_evtchn_unmask,
+    .store_read = xen_store_read,
 };
 
-int xv_xen_shared_info_gfn(struct xv_platform *p, uint16_t domid,
-			   uint64_t *gfn)
+int xv_xen_shared_info_gfn(struct xv_platform *p, uint16_t domid, uint64_t *gfn)
 {
 	struct xen_plat *x;
 	xc_dominfo_t info;

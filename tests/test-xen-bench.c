@@ -73,11 +73,11 @@ static int copy16(bool to_grant)
 	int i;
 
 	for (i = 0; i < N; i++)
-		seg[i] = (struct xv_copy_seg){ .local = local[i],
-					       .ref = refs[i],
-					       .domid = self,
-					       .len = PG,
-					       .to_grant = to_grant };
+		seg[i] = (struct xv_copy_seg){.local = local[i],
+					      .ref = refs[i],
+					      .domid = self,
+					      .len = PG,
+					      .to_grant = to_grant};
 	return XV_PLAT_CALL(p, grant_copy, seg, N);
 }
 

@@ -91,13 +91,17 @@ START_TEST(test_F1_share_zeroed)
 	uint8_t *sh;
 	size_t i;
 
-	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 4, true, refs,
-				      (void **)&sh),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, share_pages, self, 4, true, refs, (void **)&sh), 0);
 	for (i = 0; i < 4 * PG; i++)
 		ck_assert_int_eq(sh[i], 0);
 	for (i = 0; i < 4; i++)
 		ck_assert_uint_ge(refs[i], XV_GNTTAB_RESERVED);
+	/* Misuse is refused and leaves the pages shared. */
+	ck_assert_int_eq(XV_PLAT_CALL(p, unshare_pages, sh, 3), -EINVAL);
+	ck_assert_int_eq(XV_PLAT_CALL(p, unshare_pages, sh + PG, 3), -EINVAL);
+	ck_assert_int_eq(XV_PLAT_CALL(p, unshare_pages, refs, 1), -EINVAL);
+	sh[4 * PG - 1] = 1;
 	printf("  info : refs %u %u %u %u\n", refs[0], refs[1], refs[2],
 	       refs[3]);
 	ck_assert_int_eq(XV_PLAT_CALL(p, unshare_pages, sh, 4), 0);
@@ -112,14 +116,13 @@ START_TEST(test_map_batched_roundtrip)
 	uint8_t *sh, *m;
 	unsigned int i;
 
-	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 8, true, refs,
-				      (void **)&sh),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, share_pages, self, 8, true, refs, (void **)&sh), 0);
 	fill(sh, 8 * PG, 0x11);
 	memset(st, 0x55, sizeof(st));
-	ck_assert_int_eq(XV_PLAT_CALL(p, map_grants, self, 8, refs, true,
-				      (void **)&m, st),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, map_grants, self, 8, refs, true, (void **)&m, st),
+	    0);
 	for (i = 0; i < 8; i++)
 		ck_assert_int_eq(st[i], XV_GNTST_OKAY);
 	ck_assert_ptr_ne(m, sh);
@@ -138,20 +141,20 @@ START_TEST(test_G3_readonly_map)
 	int16_t st = 0x55;
 	uint8_t *sh, *m = (uint8_t *)0x1;
 
-	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 1, false, &ref,
-				      (void **)&sh),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, share_pages, self, 1, false, &ref, (void **)&sh),
+	    0);
 	strcpy((char *)sh, "read-only-page");
-	ck_assert_int_eq(XV_PLAT_CALL(p, map_grants, self, 1, &ref, false,
-				      (void **)&m, &st),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, map_grants, self, 1, &ref, false, (void **)&m, &st),
+	    0);
 	ck_assert_int_eq(st, XV_GNTST_OKAY);
 	ck_assert_str_eq((char *)m, "read-only-page");
 	ck_assert_int_eq(XV_PLAT_CALL(p, unmap_grants, m, 1), 0);
 	m = (uint8_t *)0x1;
-	ck_assert_int_eq(XV_PLAT_CALL(p, map_grants, self, 1, &ref, true,
-				      (void **)&m, &st),
-			 -EPERM);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, map_grants, self, 1, &ref, true, (void **)&m, &st),
+	    -EPERM);
 	ck_assert_int_eq(st, XV_GNTST_PERMISSION_DENIED);
 	ck_assert_ptr_eq(m, (uint8_t *)0x1);
 	ck_assert_int_eq(XV_PLAT_CALL(p, unshare_pages, sh, 1), 0);
@@ -174,15 +177,14 @@ START_TEST(test_xen_log_routed)
 	uint32_t ref;
 	uint8_t *sh, *m;
 
-	xenvirtio_ctx_set_log(ctx, count_xen_log, NULL,
-			      XENVIRTIO_LOG_WARNING);
+	xenvirtio_ctx_set_log(ctx, count_xen_log, NULL, XENVIRTIO_LOG_WARNING);
 	xen_warnings = 0;
-	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 1, false, &ref,
-				      (void **)&sh),
-			 0);
-	ck_assert_int_eq(XV_PLAT_CALL(p, map_grants, self, 1, &ref, true,
-				      (void **)&m, NULL),
-			 -EPERM);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, share_pages, self, 1, false, &ref, (void **)&sh),
+	    0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, map_grants, self, 1, &ref, true, (void **)&m, NULL),
+	    -EPERM);
 	ck_assert_int_gt(xen_warnings, 0);
 	ck_assert_int_eq(XV_PLAT_CALL(p, unshare_pages, sh, 1), 0);
 }
@@ -195,14 +197,13 @@ START_TEST(test_G4_map_status)
 	int16_t st[3];
 	uint8_t *sh, *m = (uint8_t *)0x1;
 
-	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 2, true, refs,
-				      (void **)&sh),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, share_pages, self, 2, true, refs, (void **)&sh), 0);
 	refs[2] = refs[1];
 	refs[1] = 30000; /* never granted */
-	ck_assert_int_lt(XV_PLAT_CALL(p, map_grants, self, 3, refs, false,
-				      (void **)&m, st),
-			 0);
+	ck_assert_int_lt(
+	    XV_PLAT_CALL(p, map_grants, self, 3, refs, false, (void **)&m, st),
+	    0);
 	ck_assert_ptr_eq(m, (uint8_t *)0x1);
 	ck_assert_int_eq(st[0], XV_GNTST_OKAY);
 	ck_assert_int_ne(st[1], XV_GNTST_OKAY);
@@ -215,40 +216,46 @@ END_TEST
 /* G4: grant copy both ways, every segment's status written. */
 START_TEST(test_G4_copy_status)
 {
-	char out[64] = "grant-copy-payload", back[64] = { 0 }, bad[8];
+	char out[64] = "grant-copy-payload", back[64] = {0}, bad[8];
 	struct xv_copy_seg seg[3];
 	uint32_t refs[2];
 	uint8_t *sh;
 
-	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 2, true, refs,
-				      (void **)&sh),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, share_pages, self, 2, true, refs, (void **)&sh), 0);
 	strcpy((char *)sh + 100, "from-the-grant");
 	memset(seg, 0, sizeof(seg));
-	seg[0] = (struct xv_copy_seg){ .local = out, .ref = refs[1],
-				       .domid = self, .offset = 1000,
-				       .len = sizeof(out), .to_grant = true,
-				       .status = 0x55 };
-	seg[1] = (struct xv_copy_seg){ .local = back, .ref = refs[0],
-				       .domid = self, .offset = 100,
-				       .len = 15, .status = 0x55 };
+	seg[0] = (struct xv_copy_seg){.local = out,
+				      .ref = refs[1],
+				      .domid = self,
+				      .offset = 1000,
+				      .len = sizeof(out),
+				      .to_grant = true,
+				      .status = 0x55};
+	seg[1] = (struct xv_copy_seg){.local = back,
+				      .ref = refs[0],
+				      .domid = self,
+				      .offset = 100,
+				      .len = 15,
+				      .status = 0x55};
 	ck_assert_int_eq(XV_PLAT_CALL(p, grant_copy, seg, 2), 0);
 	ck_assert_int_eq(seg[0].status, XV_GNTST_OKAY);
 	ck_assert_int_eq(seg[1].status, XV_GNTST_OKAY);
 	ck_assert_str_eq((char *)sh + PG + 1000, out);
 	ck_assert_str_eq(back, "from-the-grant");
 
-	seg[2] = (struct xv_copy_seg){ .local = bad, .ref = 30000,
-				       .domid = self, .len = 8,
-				       .status = 0x55 };
+	seg[2] = (struct xv_copy_seg){.local = bad,
+				      .ref = 30000,
+				      .domid = self,
+				      .len = 8,
+				      .status = 0x55};
 	seg[0].status = seg[1].status = 0x55;
 	ck_assert_int_lt(XV_PLAT_CALL(p, grant_copy, seg, 3), 0);
 	ck_assert_int_eq(seg[0].status, XV_GNTST_OKAY);
 	ck_assert_int_eq(seg[1].status, XV_GNTST_OKAY);
 	ck_assert_int_ne(seg[2].status, XV_GNTST_OKAY);
 	ck_assert_int_ne(seg[2].status, 0x55);
-	printf("  info : copy status of an ungranted ref: %d\n",
-	       seg[2].status);
+	printf("  info : copy status of an ungranted ref: %d\n", seg[2].status);
 
 	/* A segment crossing the grant frame is refused, as Xen would. */
 	seg[0].offset = 4090;
@@ -270,13 +277,12 @@ START_TEST(test_F3_revoke_while_mapped)
 	uint8_t *sh, *m, *again = NULL;
 	int i, r = 0;
 
-	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 1, true, &ref,
-				      (void **)&sh),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, share_pages, self, 1, true, &ref, (void **)&sh), 0);
 	strcpy((char *)sh, "still-mapped");
-	ck_assert_int_eq(XV_PLAT_CALL(p, map_grants, self, 1, &ref, true,
-				      (void **)&m, NULL),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, map_grants, self, 1, &ref, true, (void **)&m, NULL),
+	    0);
 	r = XV_PLAT_CALL(p, unshare_pages, sh, 1);
 	printf("  info : unshare while mapped: %d\n", r);
 	ck_assert_int_eq(r, 0);
@@ -294,8 +300,8 @@ START_TEST(test_F3_revoke_while_mapped)
 		XV_PLAT_CALL(p, unmap_grants, again, 1);
 		usleep(100000);
 	}
-	printf("  info : ref %u after the peer unmapped: %d after %d ms\n",
-	       ref, r, i * 100);
+	printf("  info : ref %u after the peer unmapped: %d after %d ms\n", ref,
+	       r, i * 100);
 	ck_assert_int_lt(r, 0);
 }
 END_TEST
@@ -308,7 +314,7 @@ END_TEST
  */
 static int wait_port(int fd, int want)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
 	int i, got = -EAGAIN;
 
 	for (i = 0; i < 10; i++) {
@@ -355,7 +361,7 @@ END_TEST
 START_TEST(test_foreign_map_all_or_nothing)
 {
 	uint64_t gfns[2];
-	int errs[2] = { 0x55, 0x55 };
+	int errs[2] = {0x55, 0x55};
 	void *m = (void *)0x1;
 	int r;
 
@@ -400,12 +406,11 @@ START_TEST(test_xen_handles_closed)
 						XENVIRTIO_LOG_ERR, &c),
 			 0);
 	q = xv_plat(c);
-	ck_assert_int_eq(XV_PLAT_CALL(q, share_pages, self, 1, true, &ref,
-				      (void **)&sh),
-			 0);
-	ck_assert_int_eq(XV_PLAT_CALL(q, map_grants, self, 1, &ref, true,
-				      (void **)&m, NULL),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(q, share_pages, self, 1, true, &ref, (void **)&sh), 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(q, map_grants, self, 1, &ref, true, (void **)&m, NULL),
+	    0);
 	XV_PLAT_CALL(q, store_read, "domid", buf, sizeof(buf));
 	ck_assert_int_gt(count_fds(), before);
 	ck_assert_int_eq(XV_PLAT_CALL(q, unmap_grants, m, 1), 0);
@@ -426,9 +431,8 @@ START_TEST(test_xen_fork_child_maps)
 	pid_t pid;
 	int st;
 
-	ck_assert_int_eq(XV_PLAT_CALL(p, share_pages, self, 2, true, refs,
-				      (void **)&sh),
-			 0);
+	ck_assert_int_eq(
+	    XV_PLAT_CALL(p, share_pages, self, 2, true, refs, (void **)&sh), 0);
 	strcpy((char *)sh + 100, "from-parent");
 	fflush(NULL);
 	pid = fork();
