@@ -10,7 +10,8 @@
 # hang, timeout), 77 if the host cannot run it (not root, not Debian amd64).
 # Environment: TIMEOUT (s, default 600) bounds the QEMU run; SMP, MEM,
 # CPU (default max), XEN_EXTRA, DOM0_EXTRA add to the command lines;
-# LOG (default WORKDIR/run.log); XV_BENCH_MS is passed to the tests;
+# LOG (default WORKDIR/run.log); XV_BENCH_MS and XV_TEST_TIMEOUT (s per
+# program, default 240) are passed to dom0;
 # XEN_QEMU_LIBPATH: where ldd finds libraries of the build tree.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -62,7 +63,10 @@ for t in "$@"; do
 		cp -L "$lib" "$dest"
 	done
 done
-[ -n "${XV_BENCH_MS:-}" ] && echo "export XV_BENCH_MS=$XV_BENCH_MS" > "$IR/tests/env"
+mkdir -p "$IR/etc"
+for v in XV_BENCH_MS XV_TEST_TIMEOUT; do
+	[ -n "${!v:-}" ] && echo "export $v=${!v}"
+done > "$IR/etc/xv-test-env"
 cp "$HERE/init" "$IR/init"
 chmod 755 "$IR/init"
 (cd "$IR" && find . -print0 | cpio --null -o -H newc --quiet | gzip -1) \
