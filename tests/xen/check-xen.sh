@@ -23,7 +23,7 @@ if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null ||
 	exit 77
 fi
 mkdir -p "$W" && W=$(cd "$W" && pwd)
-"$HERE/prepare.sh" "$W" || { echo "check-xen: prepare failed"; exit 2; }
+bash "$HERE/prepare.sh" "$W" || { echo "check-xen: prepare failed"; exit 2; }
 KVER=$(cat "$W/kver")
 
 # --- initramfs ---
