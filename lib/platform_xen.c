@@ -595,7 +595,8 @@ static int xen_map_foreign(struct xv_platform *p, uint16_t domid,
 	h = xen_fmem(x);
 	if (!h)
 		return -ENODEV;
-	m = xenforeignmemory_map(h, domid,
+	/* Xen refuses a domain's own id as the "foreign" one: say SELF. */
+	m = xenforeignmemory_map(h, domid == p->domid ? DOMID_SELF : domid,
 				 PROT_READ | (writable ? PROT_WRITE : 0), count,
 				 (const xen_pfn_t *)gfns, errs);
 	if (!m)

@@ -353,10 +353,9 @@ START_TEST(test_evtchn_loopback)
 END_TEST
 
 /*
- * Foreign map (privileged), all or nothing: a frame Xen refuses fails the
- * whole call with the per-frame error and maps nothing. (A PV dom0 has no
- * second domain here and cannot name its own frames by MFN from user space,
- * so the success path is not exercised.)
+ * Foreign map (privileged): the own shared info frame (libxenctrl's domain
+ * info) maps; with a frame Xen refuses beside it the call fails whole, with
+ * the per-frame error array telling which, and maps nothing.
  */
 START_TEST(test_foreign_map_all_or_nothing)
 {
@@ -370,11 +369,22 @@ START_TEST(test_foreign_map_all_or_nothing)
 	ck_assert_int_eq(xv_xen_shared_info_gfn(p, self, &gfns[0]), 0);
 	ck_assert_uint_ne(gfns[0], 0);
 	ck_assert_int_eq(xv_xen_shared_info_gfn(p, 1000, &gfns[1]), -ESRCH);
+	r = XV_PLAT_CALL(p, map_foreign, self, 1, gfns, false, &m, errs);
+	printf("  info : foreign map of the own shared info frame %#llx: %d "
+	       "errs %d\n",
+	       (unsigned long long)gfns[0], r, errs[0]);
+	ck_assert_int_eq(r, 0);
+	ck_assert_int_eq(errs[0], 0);
+	ck_assert_int_eq(XV_PLAT_CALL(p, unmap_foreign, m, 1), 0);
+	m = (void *)0x1;
+	errs[0] = errs[1] = 0x55;
 	gfns[1] = ~0ull >> 12;
 	r = XV_PLAT_CALL(p, map_foreign, self, 2, gfns, false, &m, errs);
 	printf("  info : foreign map with a bad frame: %d errs %d %d\n", r,
 	       errs[0], errs[1]);
 	ck_assert_int_lt(r, 0);
+	ck_assert_int_eq(errs[0], 0);
+	ck_assert_int_eq(errs[1], r);
 	ck_assert_ptr_eq(m, (void *)0x1);
 }
 END_TEST
