@@ -14,6 +14,10 @@
 #include <xenvirtio/context.h>
 #include <xenvirtio/addr.h>
 #include <xenvirtio/evtchn.h>
+#include <xenvirtio/gnttab.h>
 #include <xenvirtio/sim.h>
+#include <xenvirtio/dma.h>
+#include <xenvirtio/mmio.h>
+#include <xenvirtio/policy.h>
 
 #endif /* XENVIRTIO_H */

@@ -2,6 +2,7 @@
 /* The library context: platform, logging, version, error text. */
 #include "internal.h"
 #include "platform.h"
+#include "grant_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -111,6 +112,7 @@ XV_EXPORT void xenvirtio_ctx_close(struct xenvirtio_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	xv_gnttab_destroy(ctx->gnttab);
 	xv_platform_close(ctx->plat);
 	free(ctx);
 }

@@ -33,12 +33,14 @@
 #define xv_unlikely(x) __builtin_expect(!!(x), 0)
 
 struct xv_platform;
+struct xv_gnttab;
 
 struct xenvirtio_ctx {
 	xenvirtio_log_fn log_fn;
 	void *log_opaque;
 	enum xenvirtio_log_level log_max;
 	struct xv_platform *plat;
+	struct xv_gnttab *gnttab; /* lib/grant.c: created on first use */
 };
 
 void xv_log(const struct xenvirtio_ctx *ctx, enum xenvirtio_log_level level,
