@@ -642,6 +642,40 @@ static void xv_sim_release_entries(struct xv_sim *s, const uint32_t *mt,
 	}
 }
 
+/*
+ * Second half of a batched map (grant or foreign), entered with the world
+ * locked and r->idx[i] holding element i's maptrack entry (XV_SIM_NONE where
+ * it failed), r->idx[count + i] its frame: on @err undo every element;
+ * otherwise mmap the frames and publish the region at *va. Returns 0, @err,
+ * or the mmap failure, which also sets *mmap_failed.
+ */
+static int xv_sim_map_commit(struct xv_sim *s, struct xv_sim_region *r,
+			     uint16_t domid, uint32_t count, bool writable,
+			     int err, void **va, bool *mmap_failed)
+{
+	void *m = NULL;
+
+	*mmap_failed = false;
+	if (!err) {
+		xv_sim_unlock(s);
+		m = xv_sim_map_frames(s, domid, &r->idx[count], 1, count,
+				      writable);
+		if (m) {
+			r->va = m;
+			xv_sim_region_add(s, r);
+			*va = m;
+			return 0;
+		}
+		err = errno ? -errno : -ENOMEM;
+		*mmap_failed = true;
+		xv_sim_lock(s);
+	}
+	xv_sim_release_entries(s, r->idx, count);
+	xv_sim_unlock(s);
+	xv_sim_region_free(s, r);
+	return err;
+}
+
 static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 			     uint32_t count, const uint32_t *refs,
 			     bool writable, void **va, int16_t *status)
@@ -652,7 +686,7 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 	int ferr, err = 0;
 	uint32_t *frames;
 	uint32_t i;
-	void *m;
+	bool mmap_failed;
 
 	if (!count || count > XV_SIM_MAX_BATCH || !refs || !va)
 		return -EINVAL;
@@ -697,28 +731,11 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 		if (st != XV_GNTST_OKAY && !err)
 			err = ferr && i == fidx ? ferr : xv_gntst_to_errno(st);
 	}
-	if (err) {
-		xv_sim_release_entries(s, r->idx, count);
-		xv_sim_unlock(s);
-		xv_sim_region_free(s, r);
-		return err;
-	}
-	xv_sim_unlock(s);
-	m = xv_sim_map_frames(s, domid, frames, 1, count, writable);
-	if (!m) {
-		err = -errno;
-		xv_sim_lock(s);
-		xv_sim_release_entries(s, r->idx, count);
-		xv_sim_unlock(s);
-		for (i = 0; status && i < count; i++)
-			status[i] = XV_GNTST_NO_DEVICE_SPACE;
-		xv_sim_region_free(s, r);
-		return err < 0 ? err : -ENOMEM;
-	}
-	r->va = m;
-	xv_sim_region_add(s, r);
-	*va = m;
-	return 0;
+	err = xv_sim_map_commit(s, r, domid, count, writable, err, va,
+				&mmap_failed);
+	for (i = 0; mmap_failed && status && i < count; i++)
+		status[i] = XV_GNTST_NO_DEVICE_SPACE;
+	return err;
 }
 
 static int xv_sim_unmap_region(struct xv_sim *s, void *va, uint32_t count,
@@ -811,7 +828,7 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 	unsigned int fidx = 0;
 	int ferr, err = 0;
 	uint32_t *frames, i;
-	void *m;
+	bool mmap_failed;
 
 	if (!p->privileged)
 		return -EPERM;
@@ -851,26 +868,8 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 		if (e && !err)
 			err = e;
 	}
-	if (err) {
-		xv_sim_release_entries(s, r->idx, count);
-		xv_sim_unlock(s);
-		xv_sim_region_free(s, r);
-		return err;
-	}
-	xv_sim_unlock(s);
-	m = xv_sim_map_frames(s, domid, frames, 1, count, writable);
-	if (!m) {
-		err = errno ? -errno : -ENOMEM;
-		xv_sim_lock(s);
-		xv_sim_release_entries(s, r->idx, count);
-		xv_sim_unlock(s);
-		xv_sim_region_free(s, r);
-		return err;
-	}
-	r->va = m;
-	xv_sim_region_add(s, r);
-	*va = m;
-	return 0;
+	return xv_sim_map_commit(s, r, domid, count, writable, err, va,
+				 &mmap_failed);
 }
 
 static int xv_sim_unmap_foreign(struct xv_platform *p, void *va, uint32_t count)
