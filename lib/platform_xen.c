@@ -85,6 +85,10 @@ static struct xen_plat *to_xen(struct xv_platform *p)
 static void xen_vmessage(struct xentoollog_logger *logger,
 			 xentoollog_level level, int errnoval,
 			 const char *context, const char *format, va_list al)
+	XV_PRINTF(5, 0);
+static void xen_vmessage(struct xentoollog_logger *logger,
+			 xentoollog_level level, int errnoval,
+			 const char *context, const char *format, va_list al)
 {
 	struct xen_plat *x =
 	    (struct xen_plat *)((char *)logger -
