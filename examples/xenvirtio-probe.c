@@ -274,7 +274,7 @@ int main(int argc, char **argv)
 	int grant_usage = -1, c, r, n, ret = 0;
 	struct xenvirtio_policy *pol = NULL;
 	struct out_dev *out = NULL;
-	unsigned int nout = 0, i;
+	unsigned int nout = 0, i, k;
 	char *buf;
 	size_t len;
 
@@ -442,7 +442,7 @@ int main(int argc, char **argv)
 
 	n = xenvirtio_policy_device_count(pol);
 	if (!file_mode) {
-		unsigned int k, j;
+		unsigned int j;
 		char name[256];
 
 		nfound = sysfs_devices(sysroot, found, MAX_LIST);
@@ -480,6 +480,11 @@ int main(int argc, char **argv)
 				 devices[i - (unsigned int)n - nfound]);
 		}
 		name = o->name;
+		/* A --device the firmware already listed is printed once. */
+		for (k = 0; k < nout && strcmp(out[k].name, name); k++)
+			;
+		if (k < nout)
+			continue;
 		if (backend)
 			r = xenvirtio_policy_decide_backend(
 				pol, (uint16_t)domid, nout, name, &o->d);

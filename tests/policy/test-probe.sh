@@ -135,4 +135,8 @@ expect_fail "truncated dtb" 1 "$tmp/trunc.dtb: device tree: invalid blob" \
 	--dtb "$tmp/trunc.dtb"
 expect_fail "path not in tree" 1 "device /virtio@9: no such node" \
 	--dtb "$tmp/libxl.dtb" --device /virtio@9
+# A --device the tree already lists is printed once.
+n=$(run --dtb "$tmp/libxl.dtb" --device pci@0000:00:01.0 |
+	grep -c '^pci@0000:00:01.0:')
+[ "$n" = 1 ] || bad "listed device named again printed $n times"
 exit $fail
