@@ -38,6 +38,12 @@
  * and release what they can, so the caller can tear the device down. A new
  * handle (close, open) is the reset.
  *
+ * On real Xen with Linux's gntalloc the kernel, not the library, ends a
+ * shared page's grant: unsharing a page the backend still maps succeeds, and
+ * the kernel keeps the page (never reusing it) until the backend unmaps.
+ * The page is still never reused, but the library cannot tell, so the handle
+ * is not marked broken there.
+ *
  * Exhaustion of refs or bounce frames is backpressure: -ENOSPC, retry after
  * an unmap (F7). Map and unmap allocate nothing on the heap.
  *
