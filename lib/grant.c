@@ -28,7 +28,10 @@
  * address is not predictable: at 2 bits per ref it is 256 KiB for a 1 M
  * table and stays in the CPU's L2 cache, where a wider per-ref word (4 MB)
  * missed it. A short allocation (<= 32 refs) reads and writes at most two
- * tag words, branch-free; a longer one a word per 32 refs. The tags also
+ * tag words, branch-free; a longer one a word per 32 refs. A run parked in
+ * the quick cache clears only its first ref's tag (so no free can name it)
+ * and keeps its body tags until the cache is flushed, so the cached path
+ * writes one tag on free and one on allocation. The tags also
  * tell the coalescing free whether a neighbour is free before its boundary
  * tag is read, so a live neighbour costs no access to the lists' slots.
  *
@@ -130,6 +133,14 @@ static void gt_tag_clear(struct xv_gnttab *gt, uint32_t s, uint32_t n)
 {
 	uint32_t k;
 
+	if (n <= XV_GT_TPW) {
+		uint64_t lo, hi;
+
+		gt_tag_span(s, gt_tag_ones(n), &lo, &hi);
+		gt->tag[s / XV_GT_TPW] &= ~lo;
+		gt->tag[s / XV_GT_TPW + 1] &= ~hi;
+		return;
+	}
 	for (; n; s += k, n -= k) {
 		k = n;
 		gt->tag[s / XV_GT_TPW] &= ~gt_tag_mask(s, &k);
@@ -137,37 +148,27 @@ static void gt_tag_clear(struct xv_gnttab *gt, uint32_t s, uint32_t n)
 }
 
 /*
- * If [s, s + n) is exactly one live allocation (s, n within the table), mark
- * it free and return true; else change nothing and return false. The tags
- * past the table's current size are all free, and the array has a spare
- * word, so reading the tag of s + n needs no bound check.
+ * Is [s, s + n) exactly one live allocation? (s, n within the table.) The
+ * tags past the table's current size are all free, and the array has a
+ * spare word, so reading the tag of s + n needs no bound check.
  */
-static bool gt_tag_take(struct xv_gnttab *gt, uint32_t s, uint32_t n)
+static bool gt_tag_is_alloc(const struct xv_gnttab *gt, uint32_t s,
+			    uint32_t n)
 {
-	uint64_t *w = &gt->tag[s / XV_GT_TPW];
-	uint32_t r, k, e = s + n;
+	const uint64_t *w = &gt->tag[s / XV_GT_TPW];
+	uint32_t r, k;
 
-	if (n == 1) {
-		uint64_t m = (uint64_t)3 << (2 * (s % XV_GT_TPW));
-
-		if ((*w & m) != (uint64_t)XV_GT_T_ONE << (2 * (s % XV_GT_TPW)))
-			return false;
-		*w &= ~m;
-		return true;
-	}
+	if (n == 1)
+		return gt_tag(gt, s) == XV_GT_T_ONE;
 	/* a live run is never followed by a body tag */
-	if (gt_tag(gt, e) == XV_GT_T_BODY)
+	if (gt_tag(gt, s + n) == XV_GT_T_BODY)
 		return false;
 	if (n <= XV_GT_TPW) {
 		uint64_t lo, hi, mlo, mhi;
 
 		gt_tag_span(s, gt_tag_ones(n), &mlo, &mhi);
 		gt_tag_span(s, gt_tag_live(n), &lo, &hi);
-		if (((w[0] & mlo) ^ lo) | ((w[1] & mhi) ^ hi))
-			return false;
-		w[0] &= ~mlo;
-		w[1] &= ~mhi;
-		return true;
+		return !(((w[0] & mlo) ^ lo) | ((w[1] & mhi) ^ hi));
 	}
 	if (gt_tag(gt, s) != XV_GT_T_HEAD)
 		return false;
@@ -180,8 +181,25 @@ static bool gt_tag_take(struct xv_gnttab *gt, uint32_t s, uint32_t n)
 		r += c;
 		k -= c;
 	}
-	gt_tag_clear(gt, s, n);
 	return true;
+}
+
+/*
+ * A run parked in the quick cache keeps its body tags and loses only its
+ * head's (single or head -> free): no free can name it, and handing it out
+ * again restores one tag. gt_flush() clears the body tags.
+ */
+static inline void gt_tag_park(struct xv_gnttab *gt, uint32_t s)
+{
+	gt->tag[s / XV_GT_TPW] &= ~((uint64_t)3 << (2 * (s % XV_GT_TPW)));
+}
+
+static inline void gt_tag_unpark(struct xv_gnttab *gt, uint32_t s,
+				 uint32_t n)
+{
+	uint64_t t = n == 1 ? XV_GT_T_ONE : XV_GT_T_HEAD;
+
+	gt->tag[s / XV_GT_TPW] |= t << (2 * (s % XV_GT_TPW));
 }
 
 static inline unsigned int xv_fls32(uint32_t x)
@@ -348,8 +366,11 @@ static void gt_flush(struct xv_gnttab *gt)
 	uint32_t n, i;
 
 	for (n = 1; n <= XV_GT_QUICK_SIZES; n++) {
-		for (i = 0; i < gt->quick_n[n]; i++)
+		for (i = 0; i < gt->quick_n[n]; i++) {
+			if (n > 1)
+				gt_tag_clear(gt, gt->quick[n][i], n);
 			gt_release(gt, gt->quick[n][i], n);
+		}
 		gt->quick_n[n] = 0;
 	}
 	gt->quick_total = 0;
@@ -459,6 +480,7 @@ int xv_gnttab_alloc(struct xv_gnttab *gt, uint32_t count, uint32_t *ref)
 	if (count <= XV_GT_QUICK_SIZES && gt->quick_n[count]) {
 		s = gt->quick[count][--gt->quick_n[count]];
 		gt->quick_total--;
+		gt_tag_unpark(gt, s, count);
 		goto out;
 	}
 	s = gt_find(gt, count);
@@ -481,8 +503,8 @@ int xv_gnttab_alloc(struct xv_gnttab *gt, uint32_t count, uint32_t *ref)
 	gt_remove(gt, s);
 	if (n > count)
 		gt_insert(gt, s + count, n - count);
-out:
 	gt_tag_set(gt, s, count);
+out:
 	gt->in_use += count;
 	pthread_mutex_unlock(&gt->lock);
 	*ref = s;
@@ -496,16 +518,18 @@ int xv_gnttab_free(struct xv_gnttab *gt, uint32_t ref, uint32_t count)
 	pthread_mutex_lock(&gt->lock);
 	/* a cached run's tags are free, so a double free fails here */
 	if (ref < XV_GNTTAB_RESERVED || ref >= gt->limit ||
-	    count > gt->limit - ref || !gt_tag_take(gt, ref, count)) {
+	    count > gt->limit - ref || !gt_tag_is_alloc(gt, ref, count)) {
 		pthread_mutex_unlock(&gt->lock);
 		return -EINVAL;
 	}
 	gt->in_use -= count;
 	if (count <= XV_GT_QUICK_SIZES &&
 	    gt->quick_n[count] < gt->quick_depth) {
+		gt_tag_park(gt, ref);
 		gt->quick[count][gt->quick_n[count]++] = ref;
 		gt->quick_total++;
 	} else {
+		gt_tag_clear(gt, ref, count);
 		gt_release(gt, ref, count);
 	}
 	pthread_mutex_unlock(&gt->lock);

@@ -300,7 +300,15 @@ START_TEST(test_F4_free_names_exactly_one_allocation)
 			ck_assert_int_eq(xv_gnttab_free(gt, c, 512 - c),
 					 -EINVAL);
 			ck_assert_int_eq(xv_gnttab_free(gt, a, n), 0);
+			/* a is in the quick cache now (n <= 32): not live */
 			ck_assert_int_eq(xv_gnttab_free(gt, b - 1, 1), -EINVAL);
+			ck_assert_int_eq(xv_gnttab_free(gt, a, n + n), -EINVAL);
+			if (n > 1)
+				ck_assert_int_eq(
+				    xv_gnttab_free(gt, a + 1, n - 1), -EINVAL);
+			if (off)
+				ck_assert_int_eq(
+				    xv_gnttab_free(gt, pad, off + n), -EINVAL);
 			ck_assert_int_eq(xv_gnttab_free(gt, b, n), 0);
 			ck_assert_int_eq(xv_gnttab_free(gt, a, n), -EINVAL);
 			ck_assert_int_eq(xv_gnttab_free(gt, b, n), -EINVAL);
