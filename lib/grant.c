@@ -63,8 +63,8 @@
 
 static inline unsigned int gt_tag(const struct xv_gnttab *gt, uint32_t r)
 {
-	return (unsigned int)(gt->tag[r / XV_GT_TPW] >>
-			      (2 * (r % XV_GT_TPW))) & 3u;
+	return (unsigned int)(gt->tag[r / XV_GT_TPW] >> (2 * (r % XV_GT_TPW))) &
+	       3u;
 }
 
 /* Tag bits of refs [r, r + *k) inside r's word, *k clipped to that word. */
@@ -152,8 +152,7 @@ static void gt_tag_clear(struct xv_gnttab *gt, uint32_t s, uint32_t n)
  * tags past the table's current size are all free, and the array has a
  * spare word, so reading the tag of s + n needs no bound check.
  */
-static bool gt_tag_is_alloc(const struct xv_gnttab *gt, uint32_t s,
-			    uint32_t n)
+static bool gt_tag_is_alloc(const struct xv_gnttab *gt, uint32_t s, uint32_t n)
 {
 	const uint64_t *w = &gt->tag[s / XV_GT_TPW];
 	uint32_t r, k;
@@ -194,8 +193,7 @@ static inline void gt_tag_park(struct xv_gnttab *gt, uint32_t s)
 	gt->tag[s / XV_GT_TPW] &= ~((uint64_t)3 << (2 * (s % XV_GT_TPW)));
 }
 
-static inline void gt_tag_unpark(struct xv_gnttab *gt, uint32_t s,
-				 uint32_t n)
+static inline void gt_tag_unpark(struct xv_gnttab *gt, uint32_t s, uint32_t n)
 {
 	uint64_t t = n == 1 ? XV_GT_T_ONE : XV_GT_T_HEAD;
 

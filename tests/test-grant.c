@@ -128,17 +128,17 @@ static void model_run(const char *name, bool cache)
 	uint32_t st = seed ? seed : 1;
 	const char *vg = getenv("XV_VALGRIND");
 	const char *env_steps = getenv("XV_GRANT_STEPS");
-	unsigned int steps = env_steps	      ? strtoul(env_steps, NULL, 0)
-			     : vg && *vg ? 20000
-					 : 200000;
+	unsigned int steps = vg && *vg ? 20000 : 200000;
 	struct model m = {max, calloc(max, sizeof(uint32_t))};
 	struct live *live = calloc(max, sizeof(*live));
 	unsigned int nlive = 0, i, enospc = 0, grows = 0, runs = 0, bogus = 0;
 	uint32_t in_use = 0, id = 0;
 	struct xv_gnttab *gt;
 
-	fprintf(stderr,
-		"  %s: seed %u (set XV_TEST_SEED to replay)\n", name, seed);
+	if (env_steps && *env_steps)
+		steps = (unsigned int)strtoul(env_steps, NULL, 0);
+	fprintf(stderr, "  %s: seed %u (set XV_TEST_SEED to replay)\n", name,
+		seed);
 	ck_assert_ptr_nonnull(m.owner);
 	ck_assert_ptr_nonnull(live);
 	ck_assert_int_eq(xv_gnttab_create(NULL, max, &gt), 0);
@@ -252,8 +252,8 @@ END_TEST
  */
 START_TEST(test_F4_free_names_exactly_one_allocation)
 {
-	static const uint32_t sizes[] = {1, 2, 15, 16, 31, 32, 33, 63, 64, 65,
-					 100};
+	static const uint32_t sizes[] = {1,  2,	 15, 16, 31, 32,
+					 33, 63, 64, 65, 100};
 	struct xv_gnttab *gt;
 	unsigned int i, off;
 
