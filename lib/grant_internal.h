@@ -57,6 +57,15 @@ struct xv_gref_meta {
 #define XV_GT_QUICK_SIZES 32
 #define XV_GT_QUICK_DEPTH 64
 
+/* Per-ref allocation state in xv_gnttab.tag. Free and cached are alike:
+ * neither may be freed. */
+enum xv_gt_tag {
+	XV_GT_T_FREE = 0, /* in the free lists or the quick cache */
+	XV_GT_T_ONE = 1,  /* live allocation of one ref */
+	XV_GT_T_HEAD = 2, /* first ref of a live run of 2 or more */
+	XV_GT_T_BODY = 3, /* any later ref of a live run */
+};
+
 /* One slot per ref: free-block boundary tags and list links. */
 struct xv_gt_slot {
 	uint32_t flen; /* free block start: its length; else 0 */
@@ -78,7 +87,9 @@ struct xv_gnttab {
 	uint32_t quick_total;
 	uint32_t quick_n[XV_GT_QUICK_SIZES + 1];
 	uint32_t quick[XV_GT_QUICK_SIZES + 1][XV_GT_QUICK_DEPTH];
-	uint32_t *alen; /* allocation start: its length; else 0 */
+	/* 2 bits per ref (enum xv_gt_tag), 32 refs per word: which refs
+	 * are live and where each live allocation starts and ends */
+	uint64_t *tag;
 	struct xv_gt_slot *slot;
 	struct xv_gref_meta *meta; /* lazily, for lib/dma.c */
 };

@@ -53,32 +53,97 @@ struct live {
 	uint32_t ref, n;
 };
 
+/* Is [ref, ref + n) exactly one live allocation of the model? */
+static bool model_is_alloc(const struct model *m, uint32_t ref, uint32_t n)
+{
+	uint32_t r, id;
+
+	if (ref >= m->max || !n || n > m->max - ref || !m->owner[ref])
+		return false;
+	id = m->owner[ref];
+	if (ref > 0 && m->owner[ref - 1] == id)
+		return false;
+	for (r = ref; r < ref + n; r++)
+		if (m->owner[r] != id)
+			return false;
+	return ref + n == m->max || m->owner[ref + n] != id;
+}
+
+/*
+ * A free that does not name one live allocation: near misses of a live one
+ * (one ref off at either end, one too many or too few) and random refs.
+ * The allocator must refuse it and change nothing; returns 1 if tried.
+ */
+static unsigned int bogus_free(struct xv_gnttab *gt, const struct model *m,
+			       const struct live *live, unsigned int nlive,
+			       uint32_t *st)
+{
+	const struct live *l = &live[rnd(st) % nlive];
+	uint32_t ref = l->ref, n = l->n, before = xv_gnttab_in_use(gt);
+
+	switch (rnd(st) % 6) {
+	case 0:
+		n++;
+		break;
+	case 1:
+		n--;
+		break;
+	case 2:
+		ref++;
+		n--;
+		break;
+	case 3:
+		ref--;
+		n++;
+		break;
+	case 4:
+		ref++;
+		break;
+	default:
+		ref = rnd(st) % (m->max + 8);
+		n = 1 + rnd(st) % 40;
+		break;
+	}
+	if (model_is_alloc(m, ref, n))
+		return 0;
+	ck_assert_msg(xv_gnttab_free(gt, ref, n) == -EINVAL,
+		      "free(%u, %u) of no live allocation accepted", ref, n);
+	ck_assert_uint_eq(xv_gnttab_in_use(gt), before);
+	return 1;
+}
+
 /*
  * F4: a long random sequence of single refs and runs checked against the
  * model: every run is consecutive, free, outside 0..7 and below the table
  * size; the table grows only when no run fits below its size; -ENOSPC
- * exactly when the model has no free run (F7).
+ * exactly when the model has no free run (F7); a free that does not name
+ * exactly one live allocation is refused. With @cache false the quick cache
+ * is off, so every free coalesces through the lists. XV_GRANT_STEPS sets
+ * the length (default 200000, 20000 under valgrind).
  */
-START_TEST(test_F4_runs_random_vs_model)
+static void model_run(const char *name, bool cache)
 {
 	const uint32_t max = 4096 + 200; /* not a multiple of 512: capped */
 	unsigned int seed = test_seed();
 	uint32_t st = seed ? seed : 1;
 	const char *vg = getenv("XV_VALGRIND");
+	const char *env_steps = getenv("XV_GRANT_STEPS");
 	unsigned int steps = vg && *vg ? 20000 : 200000;
 	struct model m = {max, calloc(max, sizeof(uint32_t))};
 	struct live *live = calloc(max, sizeof(*live));
-	unsigned int nlive = 0, i, enospc = 0, grows = 0, runs = 0;
+	unsigned int nlive = 0, i, enospc = 0, grows = 0, runs = 0, bogus = 0;
 	uint32_t in_use = 0, id = 0;
 	struct xv_gnttab *gt;
 
-	fprintf(stderr,
-		"  test_F4_runs_random_vs_model: seed %u "
-		"(set XV_TEST_SEED to replay)\n",
+	if (env_steps && *env_steps)
+		steps = (unsigned int)strtoul(env_steps, NULL, 0);
+	fprintf(stderr, "  %s: seed %u (set XV_TEST_SEED to replay)\n", name,
 		seed);
 	ck_assert_ptr_nonnull(m.owner);
 	ck_assert_ptr_nonnull(live);
 	ck_assert_int_eq(xv_gnttab_create(NULL, max, &gt), 0);
+	if (!cache)
+		gt->quick_depth = 0;
 	ck_assert_uint_eq(xv_gnttab_size(gt), 512);
 
 	for (i = 0; i < steps; i++) {
@@ -128,6 +193,8 @@ START_TEST(test_F4_runs_random_vs_model)
 			nlive++;
 			in_use += n;
 			runs += n > 1;
+		} else if (rnd(&st) % 8 == 0) {
+			bogus += bogus_free(gt, &m, live, nlive, &st);
 		} else {
 			unsigned int k = rnd(&st) % nlive;
 
@@ -140,11 +207,13 @@ START_TEST(test_F4_runs_random_vs_model)
 		}
 		ck_assert_uint_eq(xv_gnttab_in_use(gt), in_use);
 	}
-	fprintf(stderr, "  %u steps, %u runs, %u growths, %u -ENOSPC\n", steps,
-		runs, grows, enospc);
-	/* the sequence must have exercised growth and exhaustion */
+	fprintf(stderr,
+		"  %u steps, %u runs, %u growths, %u -ENOSPC, %u bad frees\n",
+		steps, runs, grows, enospc, bogus);
+	/* the sequence must have exercised growth, exhaustion, bad frees */
 	ck_assert_uint_gt(grows, 0);
 	ck_assert_uint_gt(enospc, 0);
+	ck_assert_uint_gt(bogus, 0);
 	while (nlive) {
 		nlive--;
 		ck_assert_int_eq(
@@ -161,6 +230,97 @@ START_TEST(test_F4_runs_random_vs_model)
 	xv_gnttab_destroy(gt);
 	free(live);
 	free(m.owner);
+}
+
+START_TEST(test_F4_runs_random_vs_model)
+{
+	model_run("test_F4_runs_random_vs_model", true);
+}
+END_TEST
+
+START_TEST(test_F4_runs_random_vs_model_nocache)
+{
+	model_run("test_F4_runs_random_vs_model_nocache", false);
+}
+END_TEST
+
+/*
+ * F4: the allocation tags (2 bits per ref, 32 refs per word) bound each
+ * allocation exactly, wherever it falls against word boundaries and the
+ * table's end: a free with the right first ref but a count one short or one
+ * long, or naming a neighbour's refs, is refused; the right one succeeds.
+ */
+START_TEST(test_F4_free_names_exactly_one_allocation)
+{
+	static const uint32_t sizes[] = {1,  2,	 15, 16, 31, 32,
+					 33, 63, 64, 65, 100};
+	struct xv_gnttab *gt;
+	unsigned int i, off;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		for (off = 0; off < 34; off++) {
+			const uint32_t n = sizes[i];
+			uint32_t pad = 0, a, b, c, ref;
+
+			ck_assert_int_eq(xv_gnttab_create(NULL, 512, &gt), 0);
+			/* shift the runs against the 32-ref tag words */
+			if (off)
+				ck_assert_int_eq(xv_gnttab_alloc(gt, off, &pad),
+						 0);
+			ck_assert_int_eq(xv_gnttab_alloc(gt, n, &a), 0);
+			ck_assert_int_eq(xv_gnttab_alloc(gt, n, &b), 0);
+			ck_assert_uint_eq(b, a + n);
+			/* c ends exactly at the table's end */
+			ck_assert_int_eq(xv_gnttab_alloc(gt, 512 - b - n, &c),
+					 0);
+			ck_assert_uint_eq(c, b + n);
+			ck_assert_int_eq(xv_gnttab_alloc(gt, 1, &ref), -ENOSPC);
+
+			ck_assert_int_eq(xv_gnttab_free(gt, a, n + 1), -EINVAL);
+			ck_assert_int_eq(xv_gnttab_free(gt, a, 2 * n), -EINVAL);
+			if (n > 1) {
+				ck_assert_int_eq(xv_gnttab_free(gt, a, n - 1),
+						 -EINVAL);
+				ck_assert_int_eq(xv_gnttab_free(gt, a + 1, n),
+						 -EINVAL);
+				ck_assert_int_eq(
+				    xv_gnttab_free(gt, a + 1, n - 1), -EINVAL);
+				ck_assert_int_eq(xv_gnttab_free(gt, b - 1, 1),
+						 -EINVAL);
+			}
+			ck_assert_int_eq(xv_gnttab_free(gt, b, 512 - b),
+					 -EINVAL);
+			ck_assert_int_eq(xv_gnttab_free(gt, c, 512 - c + 1),
+					 -EINVAL);
+			ck_assert_int_eq(xv_gnttab_free(gt, c, 512 - c - 1),
+					 -EINVAL);
+			ck_assert_uint_eq(xv_gnttab_in_use(gt), 504);
+			/* the right frees, in an order that coalesces */
+			ck_assert_int_eq(xv_gnttab_free(gt, c, 512 - c), 0);
+			ck_assert_int_eq(xv_gnttab_free(gt, c, 512 - c),
+					 -EINVAL);
+			ck_assert_int_eq(xv_gnttab_free(gt, a, n), 0);
+			/* a is in the quick cache now (n <= 32): not live */
+			ck_assert_int_eq(xv_gnttab_free(gt, b - 1, 1), -EINVAL);
+			ck_assert_int_eq(xv_gnttab_free(gt, a, n + n), -EINVAL);
+			if (n > 1)
+				ck_assert_int_eq(
+				    xv_gnttab_free(gt, a + 1, n - 1), -EINVAL);
+			if (off)
+				ck_assert_int_eq(
+				    xv_gnttab_free(gt, pad, off + n), -EINVAL);
+			ck_assert_int_eq(xv_gnttab_free(gt, b, n), 0);
+			ck_assert_int_eq(xv_gnttab_free(gt, a, n), -EINVAL);
+			ck_assert_int_eq(xv_gnttab_free(gt, b, n), -EINVAL);
+			if (off)
+				ck_assert_int_eq(xv_gnttab_free(gt, pad, off),
+						 0);
+			ck_assert_uint_eq(xv_gnttab_in_use(gt), 0);
+			ck_assert_int_eq(xv_gnttab_alloc(gt, 504, &ref), 0);
+			ck_assert_uint_eq(ref, 8);
+			xv_gnttab_destroy(gt);
+		}
+	}
 }
 END_TEST
 
@@ -377,6 +537,8 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_F4_runs_random_vs_model);
+	tcase_add_test(tc, test_F4_runs_random_vs_model_nocache);
+	tcase_add_test(tc, test_F4_free_names_exactly_one_allocation);
 	tcase_add_test(tc, test_reserved_refs_never_allocated);
 	tcase_add_test(tc, test_growth_by_frames);
 	tcase_add_test(tc, test_F7_exhaustion_backpressure);
