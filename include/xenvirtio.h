@@ -15,5 +15,6 @@
 #include <xenvirtio/addr.h>
 #include <xenvirtio/evtchn.h>
 #include <xenvirtio/sim.h>
+#include <xenvirtio/virtqueue.h>
 
 #endif /* XENVIRTIO_H */
