@@ -471,6 +471,11 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 		nfr[w] += frames;
 	}
 	total = nfr[0] + nfr[1];
+	if (m->max_frames && total > m->max_frames) {
+		xv_warn(m->ctx, "mapper: dom%u: chain of %u frames over quota",
+			m->domid, total);
+		return -EFAULT; /* would never fit: fail, don't wait */
+	}
 	if (m->max_frames && m->frames_now + total > m->max_frames)
 		return -ENOSPC;
 
