@@ -38,5 +38,16 @@ make -j"$(nproc)"
 if [ "$what" = demo ]; then
 	make demo
 else
-	make -j"$(nproc)" check
+	rc=0
+	make -j"$(nproc)" check || rc=$?
+	if [ -f test-suite.log ]; then
+		[ "$rc" = 0 ] || cat test-suite.log
+		# one plain closing line: "check: N passed, N failed, N skipped"
+		awk '/^# (PASS|FAIL|SKIP|XFAIL|XPASS|ERROR):/ {n[$2] = $3}
+		     END {printf "check: %d passed, %d failed, %d skipped\n",
+			  n["PASS:"] + n["XFAIL:"],
+			  n["FAIL:"] + n["XPASS:"] + n["ERROR:"], n["SKIP:"]}' \
+			test-suite.log
+	fi
+	exit "$rc"
 fi

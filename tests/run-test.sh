@@ -9,7 +9,9 @@ case "$prog" in
 *.sh) exec "${SHELL:-/bin/sh}" "$prog" "$@" ;;
 esac
 if [ -n "$XV_VALGRIND" ]; then
-	exec "$XV_LIBTOOL" --mode=execute "$XV_VALGRIND" --quiet \
+	# $XV_LIBTOOL is "$(SHELL) ./libtool": split it on purpose.
+	# shellcheck disable=SC2086
+	exec $XV_LIBTOOL --mode=execute "$XV_VALGRIND" --quiet \
 		--error-exitcode=3 --leak-check=full \
 		--errors-for-leak-kinds=definite --show-leak-kinds=definite \
 		--track-fds=no --child-silent-after-fork=no \

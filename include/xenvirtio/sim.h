@@ -9,6 +9,21 @@
  * Xen's grant rules (granted domid only, read-only grants, busy bits while
  * mapped, copy within a frame, foreign maps for privileged domains only) and
  * offers deterministic fault injection for tests.
+ *
+ * Attaching: "sim:PATH,domid=N" takes domain N (-EBUSY while a live process
+ * holds it; a dead holder is reaped first); without domid= the first free
+ * domain is taken. Domain 0 is privileged and the initial domain; the guest
+ * type defaults to HVM. Guest frame numbers start at 0x1000. Event channel
+ * sockets live beside the world file (PATH.evtchn.N), so PATH must be short
+ * enough for a unix socket name (about 100 bytes) and every process must
+ * name the world by the same path (relative paths resolve against each
+ * process's working directory).
+ *
+ * Grant status codes of a refused map: a ref beyond the table or an entry
+ * that is not granted gives XV_GNTST_BAD_GNTREF; an entry granted to another
+ * domain, or a writable map of a read-only grant, gives
+ * XV_GNTST_PERMISSION_DENIED (Xen gives GNTST_general_error for the last
+ * three; code should only rely on the status being negative).
  */
 #ifndef XENVIRTIO_SIM_H
 #define XENVIRTIO_SIM_H
@@ -94,14 +109,37 @@ int xenvirtio_sim_inject_fault(struct xenvirtio_ctx *ctx,
  * A process that dies while it maps grants leaves their busy bits set, as a
  * backend that never unmaps would on Xen. Reaping (also done when a domain
  * attaches) drops the mappings of every dead process, clearing the busy bits,
- * and frees the domain slots of dead processes; grants a dead frontend made
- * stay in its table until a new process attaches as that domain, which
- * starts with a fresh table (as a rebooted domain would).
+ * closes its event channel ports (their remote ends become unbound, so
+ * notifying them is a no-op) and frees the domain slots of dead processes;
+ * grants a dead frontend made stay in its table until a new process attaches
+ * as that domain, which starts with a fresh table and frame pool (as a
+ * rebooted domain would). That attach fails with -EBUSY while a live domain
+ * still maps the old memory (a zombie domain). A process is dead when its
+ * pid no longer exists, is a zombie, or belongs to a process started later
+ * (pid reuse). A context closed normally releases its own mappings and
+ * ports at once, like a dead one.
  *
  * Return: the number of mappings released (>= 0); -EINVAL for a context
  * that is not on the simulated platform.
  */
 int xenvirtio_sim_reap(struct xenvirtio_ctx *ctx);
+
+/**
+ * xenvirtio_sim_store_write() - set or delete a key in the world's store
+ * @ctx: a context on the simulated platform
+ * @path: the key, such as "backend/virtio/5/0/grant_usage" (1..127 bytes)
+ * @value: NUL-terminated value (at most 255 bytes), or NULL to delete
+ *
+ * The store stands in for xenstore: every domain of the world reads it (the
+ * library reads facts such as libxl's grant_usage from it). It holds up to
+ * 256 keys. Deleting an absent key is not an error.
+ *
+ * Return: 0; -EINVAL for a context not on the simulated platform, a NULL,
+ * empty or too long @path or a too long @value; -ENOSPC if the store is
+ * full.
+ */
+int xenvirtio_sim_store_write(struct xenvirtio_ctx *ctx, const char *path,
+			      const char *value);
 
 #ifdef __cplusplus
 }
