@@ -532,8 +532,10 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 
 		if (iov[i].iov_base)
 			continue;
-		/* addrs[i] is now (frame position << 12 | offset) */
-		iov[i].iov_base = (uint8_t *)rec->va[w] + addrs[i];
+		/* addrs[i] is now (frame position << 12 | offset); the
+		 * writable group's positions start at nfr[0] */
+		iov[i].iov_base = (uint8_t *)rec->va[w] + addrs[i] -
+				  (w ? (uint64_t)nfr[0] << XV_PAGE_SHIFT : 0);
 	}
 done:
 	rec->frames = total;

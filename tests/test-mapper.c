@@ -378,6 +378,12 @@ START_TEST(test_G6_unmap_before_publish)
 	open_q(XENVIRTIO_MAPPER_GRANT, false, 0);
 	add_block(true, false, 0);
 	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+	/* the writable group lands where the guest sees it */
+	memset(iov[8].iov_base, 0x77, 4096);
+	*(uint8_t *)iov[9].iov_base = 0x78;
+	ck_assert_uint_eq(mem[DATA + 4096 * 8], 0x77);
+	ck_assert_uint_eq(mem[DATA + 4096 * 9 + 100], 0x78);
+	ck_assert_int_eq(memcmp(iov[0].iov_base, mem + DATA, 16), 0);
 	F.used_idx_at_unmap = -1;
 	ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 100), 0);
 	ck_assert_int_eq(F.used_idx_at_unmap, 0);

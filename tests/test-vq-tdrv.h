@@ -36,6 +36,7 @@ struct tdrv {
 	bool wrap;		 /* packed: avail wrap counter */
 	uint16_t upos;		 /* packed: next used position */
 	bool uwrap;
+	const uint16_t *nd_by_id; /* packed: descriptors per id, if set */
 };
 
 static inline uint64_t tdrv_addr(const struct tdrv *t, uint32_t off)
@@ -256,6 +257,8 @@ static inline int tdrv_get_used(struct tdrv *t, uint32_t *id, uint32_t *len,
 			return 0;
 		*id = tdrv_rd16(d + 12);
 		*len = tdrv_rd32(d + 8);
+		if (t->nd_by_id)
+			ndescs = t->nd_by_id[*id];
 		t->upos = (uint16_t)(t->upos + ndescs);
 		if (t->upos >= t->num) {
 			t->upos = (uint16_t)(t->upos - t->num);
