@@ -33,9 +33,11 @@ void xv_chain_init(struct xv_chain *c, struct xenvirtio_vq *vq,
 	c->seen_write = false;
 	c->err = 0;
 	c->ndesc = 0;
+	c->cap = XV_MIN(e->iov_cap, vq->max_size);
+	c->addrs = vq->addrs;
 }
 
-static void chain_fail(struct xv_chain *c, int err, const char *why)
+void xv_chain_fail(struct xv_chain *c, int err, const char *why)
 {
 	if (!c->err) {
 		c->err = err;
@@ -44,31 +46,9 @@ static void chain_fail(struct xv_chain *c, int err, const char *why)
 	}
 }
 
-/* One buffer: R6, R10, R11, R12. */
-static void chain_buf(struct xv_chain *c, const struct xv_desc *d)
-{
-	bool w = d->flags & XV_DESC_F_WRITE;
-
-	if (!w && c->seen_write)
-		return chain_fail(c, -EBADMSG, "readable after writable (R12)");
-	c->seen_write |= w;
-	c->total[w] += d->len;
-	if (c->total[w] > UINT32_MAX)
-		return chain_fail(c, -EBADMSG, "length over 4 GiB (R10)");
-	if (!d->len)
-		return; /* R11: a zero-length buffer takes no entry */
-	if (c->n >= c->e->iov_cap || c->n >= c->vq->max_size)
-		return chain_fail(c, -ENOBUFS, "more buffers than iovecs (R6)");
-	c->vq->addrs[c->n] = d->addr;
-	c->e->iov[c->n].iov_len = d->len;
-	c->n++;
-	if (!w)
-		c->nout++;
-}
-
 /* An indirect table: R7, R8, R9, and R4/R5 inside split tables. */
-static void chain_indirect(struct xv_chain *c, const struct xv_desc *d,
-			   bool split_table)
+void xv_chain_indirect(struct xv_chain *c, const struct xv_desc *d,
+		       bool split_table)
 {
 	struct xenvirtio_vq *vq = c->vq;
 	uint32_t entries = d->len / 16, i, count;
@@ -76,10 +56,10 @@ static void chain_indirect(struct xv_chain *c, const struct xv_desc *d,
 	struct xv_desc t;
 
 	if (!d->len || d->len % 16 || entries > XV_MIN(vq->num, 65535u))
-		return chain_fail(c, -EBADMSG, "indirect table size (R7)");
+		return xv_chain_fail(c, -EBADMSG, "indirect table size (R7)");
 	if (xv_mapper_peek(vq->m, d->addr, d->len, vq->itab,
 			   (const void **)&tab) < 0)
-		return chain_fail(c, -EFAULT,
+		return xv_chain_fail(c, -EFAULT,
 				  "indirect table not mapped (R9)");
 	for (i = 0, count = 0;; count++) {
 		const uint8_t *p = tab + 16 * (size_t)i;
@@ -95,48 +75,28 @@ static void chain_indirect(struct xv_chain *c, const struct xv_desc *d,
 			t.flags = xv_load_le16(p + 14);
 		}
 		if (count >= entries)
-			return chain_fail(c, -EBADMSG,
+			return xv_chain_fail(c, -EBADMSG,
 					  "loop in indirect table (R5)");
 		if (t.flags & XV_DESC_F_INDIRECT)
-			return chain_fail(c, -EBADMSG,
+			return xv_chain_fail(c, -EBADMSG,
 					  "nested indirect table (R8)");
 		if (!split_table && (t.flags & ~XV_DESC_F_WRITE))
-			return chain_fail(c, -EBADMSG,
+			return xv_chain_fail(c, -EBADMSG,
 					  "flags in packed indirect table");
-		chain_buf(c, &t);
+		xv_chain_buf(c, &t);
 		if (c->err)
 			return;
 		if (split_table) {
 			if (!(t.flags & XV_DESC_F_NEXT))
 				return;
 			if (t.next >= entries)
-				return chain_fail(c, -EBADMSG,
+				return xv_chain_fail(c, -EBADMSG,
 						  "indirect next out of range (R4)");
 			i = t.next;
 		} else if (++i == entries) {
 			return;
 		}
 	}
-}
-
-int xv_chain_desc(struct xv_chain *c, const struct xv_desc *d, bool has_next,
-		  bool split_table)
-{
-	c->ndesc++;
-	if (c->err)
-		return 0;
-	if (xv_unlikely(d->flags & XV_DESC_F_INDIRECT)) {
-		if (!c->vq->indirect)
-			chain_fail(c, -EBADMSG, "indirect not negotiated");
-		else if (c->ndesc != 1 || has_next)
-			chain_fail(c, -EBADMSG,
-				   "indirect descriptor inside a chain");
-		else
-			chain_indirect(c, d, split_table);
-		return 0;
-	}
-	chain_buf(c, d);
-	return 0;
 }
 
 int xv_chain_finish(struct xv_chain *c, uint32_t slot)

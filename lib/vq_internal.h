@@ -144,14 +144,66 @@ struct xv_chain {
 	bool seen_write;
 	int err;	 /* first request-level error (retire), or 0 */
 	unsigned int ndesc; /* descriptors walked, incl. indirect entries */
+	unsigned int cap;   /* min(iov_cap, max_size) */
+	uint64_t *addrs;    /* vq->addrs */
 };
 
 void xv_chain_init(struct xv_chain *c, struct xenvirtio_vq *vq,
 		   struct xenvirtio_vq_elem *e);
-/* One descriptor of a ring-level chain (handles indirect). Returns 0, or
- * -EIO when the queue broke. Request-level errors land in c->err. */
-int xv_chain_desc(struct xv_chain *c, const struct xv_desc *d, bool has_next,
-		  bool split_table);
+void xv_chain_fail(struct xv_chain *c, int err, const char *why)
+	__attribute__((cold));
+/* An indirect table: R7, R8, R9, and R4/R5 inside split tables. */
+void xv_chain_indirect(struct xv_chain *c, const struct xv_desc *d,
+		       bool split_table);
+
+/* One buffer: R6, R10, R11, R12. Inline: this is the per-descriptor hot
+ * path of every ring format. */
+static inline void xv_chain_buf(struct xv_chain *c, const struct xv_desc *d)
+{
+	bool w = d->flags & XV_DESC_F_WRITE;
+
+	if (xv_unlikely(!w && c->seen_write))
+		return xv_chain_fail(c, -EBADMSG,
+				     "readable after writable (R12)");
+	c->seen_write |= w;
+	c->total[w] += d->len;
+	if (xv_unlikely(c->total[w] > UINT32_MAX))
+		return xv_chain_fail(c, -EBADMSG, "length over 4 GiB (R10)");
+	if (xv_unlikely(!d->len))
+		return; /* R11: a zero-length buffer takes no entry */
+	if (xv_unlikely(c->n >= c->cap))
+		return xv_chain_fail(c, -ENOBUFS,
+				     "more buffers than iovecs (R6)");
+	c->addrs[c->n] = d->addr;
+	c->e->iov[c->n].iov_len = d->len;
+	c->n++;
+	c->nout += !w;
+}
+
+/*
+ * One descriptor of a ring-level chain (handles indirect). Request-level
+ * errors land in c->err; the caller keeps walking only to find the
+ * chain's extent.
+ */
+static inline void xv_chain_desc(struct xv_chain *c, const struct xv_desc *d,
+				 bool has_next, bool split_table)
+{
+	c->ndesc++;
+	if (xv_unlikely(c->err))
+		return;
+	if (xv_unlikely(d->flags & XV_DESC_F_INDIRECT)) {
+		if (!c->vq->indirect)
+			xv_chain_fail(c, -EBADMSG, "indirect not negotiated");
+		else if (c->ndesc != 1 || has_next)
+			xv_chain_fail(c, -EBADMSG,
+				      "indirect descriptor inside a chain");
+		else
+			xv_chain_indirect(c, d, split_table);
+		return;
+	}
+	xv_chain_buf(c, d);
+}
+
 /* Translate the recorded chain and fill the elem. Returns 0 or -errno. */
 int xv_chain_finish(struct xv_chain *c, uint32_t slot);
 
