@@ -95,6 +95,7 @@ static int frontend(const char *world, bool packed, int cfg_fd)
 		    p->ops->grant_access(p, 8 + i, 0, gfn, false) < 0)
 			return 12;
 	}
+	memset(&cfg, 0, sizeof(cfg)); /* no stack garbage in the padding */
 	tdrv_init(&t, mem, 0, NUM, packed, true, true);
 	t.nd_by_id = nd_by_id;
 	tdrv_config(&t, &cfg, 0);

@@ -572,6 +572,7 @@ START_TEST(test_R13_double_fetch)
 	int r, popped = 0, broken = 0;
 
 	xv_test_expect_errors(-1);
+	ctx->log_fn = NULL; /* thousands of expected breaks: stay quiet */
 	tdrv_config(&t, &cfg, 1ULL << XENVIRTIO_F_EVENT_IDX);
 	ck_assert_int_eq(xenvirtio_vq_enable(vq, &cfg), 0);
 	stop_flag = 0;
@@ -579,6 +580,13 @@ START_TEST(test_R13_double_fetch)
 					(void *)(uintptr_t)(t.itab + 4096)),
 			 0);
 	for (i = 0; i < iters; i++) {
+		/* legitimate chains too, racing with the scribbler */
+		if (i % 16 == 0) {
+			struct tbuf b[2] = { { DATA, 64, false },
+					     { DATA + 4096, 64, true } };
+
+			tdrv_add(&t, b, 2, i % 32 == 0, (uint16_t)(i % 8));
+		}
 		r = xenvirtio_vq_pop(vq, &e);
 		ck_assert_msg(r == 1 || r == 0 || r == -EIO || r == -EBADMSG ||
 				      r == -ENOBUFS || r == -EFAULT,
