@@ -14,7 +14,11 @@
 #include <xenvirtio/context.h>
 #include <xenvirtio/addr.h>
 #include <xenvirtio/evtchn.h>
+#include <xenvirtio/gnttab.h>
 #include <xenvirtio/sim.h>
+#include <xenvirtio/dma.h>
+#include <xenvirtio/mmio.h>
+#include <xenvirtio/policy.h>
 #include <xenvirtio/virtqueue.h>
 
 #endif /* XENVIRTIO_H */

@@ -2,6 +2,7 @@
 /* The library context: platform, logging, version, error text. */
 #include "internal.h"
 #include "platform.h"
+#include "grant_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,19 +41,27 @@ void xv_log(const struct xenvirtio_ctx *ctx, enum xenvirtio_log_level level,
 	va_end(ap);
 }
 
+int xv_vbreak(const struct xenvirtio_ctx *ctx, struct xv_broken *b,
+	      const char *what, const char *fmt, va_list ap)
+{
+	if (b->broken)
+		return -EIO;
+	b->broken = true;
+	vsnprintf(b->reason, sizeof(b->reason), fmt, ap);
+	xv_err(ctx, "%s broken: %s", what, b->reason);
+	return -EIO;
+}
+
 int xv_break(const struct xenvirtio_ctx *ctx, struct xv_broken *b,
 	     const char *what, const char *fmt, ...)
 {
 	va_list ap;
+	int r;
 
-	if (b->broken)
-		return -EIO;
-	b->broken = true;
 	va_start(ap, fmt);
-	vsnprintf(b->reason, sizeof(b->reason), fmt, ap);
+	r = xv_vbreak(ctx, b, what, fmt, ap);
 	va_end(ap);
-	xv_err(ctx, "%s broken: %s", what, b->reason);
-	return -EIO;
+	return r;
 }
 
 XV_EXPORT void xenvirtio_log_stderr(void *opaque,
@@ -111,6 +120,7 @@ XV_EXPORT void xenvirtio_ctx_close(struct xenvirtio_ctx *ctx)
 {
 	if (!ctx)
 		return;
+	xv_gnttab_destroy(ctx->gnttab);
 	xv_platform_close(ctx->plat);
 	free(ctx);
 }

@@ -33,18 +33,20 @@
 #define xv_unlikely(x) __builtin_expect(!!(x), 0)
 
 struct xv_platform;
+struct xv_gnttab;
 
 struct xenvirtio_ctx {
 	xenvirtio_log_fn log_fn;
 	void *log_opaque;
 	enum xenvirtio_log_level log_max;
 	struct xv_platform *plat;
+	struct xv_gnttab *gnttab; /* lib/grant.c: created on first use */
 };
 
 void xv_log(const struct xenvirtio_ctx *ctx, enum xenvirtio_log_level level,
 	    const char *fmt, ...) XV_PRINTF(3, 4);
 void xv_vlog(const struct xenvirtio_ctx *ctx, enum xenvirtio_log_level level,
-	     const char *fmt, va_list ap);
+	     const char *fmt, va_list ap) XV_PRINTF(3, 0);
 
 #define xv_err(ctx, ...) xv_log(ctx, XENVIRTIO_LOG_ERR, __VA_ARGS__)
 #define xv_warn(ctx, ...) xv_log(ctx, XENVIRTIO_LOG_WARNING, __VA_ARGS__)
@@ -63,6 +65,8 @@ struct xv_broken {
 
 int xv_break(const struct xenvirtio_ctx *ctx, struct xv_broken *b,
 	     const char *what, const char *fmt, ...) XV_PRINTF(4, 5);
+int xv_vbreak(const struct xenvirtio_ctx *ctx, struct xv_broken *b,
+	      const char *what, const char *fmt, va_list ap) XV_PRINTF(4, 0);
 static inline int xv_broken_check(const struct xv_broken *b)
 {
 	return b->broken ? -EIO : 0;

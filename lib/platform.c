@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <xenvirtio/evtchn.h>
+#include <xenvirtio/gnttab.h>
 
 
 int xv_gntst_to_errno(int16_t st)
@@ -172,4 +173,34 @@ XV_EXPORT int xenvirtio_evtchn_unmask(struct xenvirtio_ctx *ctx,
 	struct xv_platform *p = xv_plat(ctx);
 
 	return p ? XV_PLAT_CALL(p, evtchn_unmask, port) : -EINVAL;
+}
+
+XV_EXPORT int xenvirtio_gnttab_map(struct xenvirtio_ctx *ctx,
+				   unsigned int domid, unsigned int count,
+				   const uint32_t *refs, bool writable,
+				   void **va)
+{
+	struct xv_platform *p = xv_plat(ctx);
+	void *addr;
+	int r;
+
+	if (!p || !refs || !va || domid > UINT16_MAX || count == 0 ||
+	    count > 65536)
+		return -EINVAL;
+	r = XV_PLAT_CALL(p, map_grants, (uint16_t)domid, count, refs,
+			 writable, &addr, NULL);
+	if (r < 0)
+		return r;
+	*va = addr;
+	return 0;
+}
+
+XV_EXPORT int xenvirtio_gnttab_unmap(struct xenvirtio_ctx *ctx, void *va,
+				     unsigned int count)
+{
+	struct xv_platform *p = xv_plat(ctx);
+
+	if (!p || !va || count == 0)
+		return -EINVAL;
+	return XV_PLAT_CALL(p, unmap_grants, va, count);
 }

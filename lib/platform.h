@@ -55,6 +55,12 @@ int xv_gntst_to_errno(int16_t st);
 #define XV_CAP_COPY (1u << 3)	     /* backend grant copy */
 #define XV_CAP_FOREIGN (1u << 4)     /* backend foreign map (privileged) */
 #define XV_CAP_EVTCHN (1u << 5)
+/*
+ * unshare_pages of a page the peer still maps succeeds instead of -EBUSY:
+ * the platform itself keeps the page until the peer unmaps it (Xen's
+ * gntalloc; user space cannot see the busy state there).
+ */
+#define XV_CAP_REVOKE_DEFERRED (1u << 6)
 
 /*
  * One grant copy segment: copies @len bytes between a granted frame of
@@ -113,7 +119,8 @@ struct xv_platform_ops {
 	 * Frontend, XV_CAP_SHARE_PAGES: the platform allocates @count fresh
 	 * zeroed pages, grants them to @domid and maps them at *va; refs[i] is
 	 * the ref of page i, NOT necessarily consecutive. unshare_pages ends
-	 * access and frees; -EBUSY while mapped (the pages are then leaked).
+	 * access and frees; -EBUSY while mapped (the pages are then leaked),
+	 * or 0 with XV_CAP_REVOKE_DEFERRED (the platform leaks them).
 	 */
 	int (*share_pages)(struct xv_platform *p, uint16_t domid,
 			   uint32_t count, bool writable, uint32_t *refs,
@@ -163,6 +170,13 @@ struct xv_platform_ops {
 extern const struct xv_platform_ops xv_platform_sim_ops;
 #ifdef HAVE_XEN
 extern const struct xv_platform_ops xv_platform_xen_ops;
+/*
+ * Xen only (libxenctrl domain info): the frame of @domid's shared info page
+ * as foreign mapping takes it. -ESRCH no such domain, -EPERM unprivileged,
+ * -EINVAL not a "xen" platform.
+ */
+int xv_xen_shared_info_gfn(struct xv_platform *p, uint16_t domid,
+			   uint64_t *gfn);
 #endif
 
 /* The platform of a context, or NULL. */

@@ -13,10 +13,15 @@
  *
  * Backend: map_grants pins every ref first (CAS of the busy bits, pin
  * counts, one maptrack entry per page), all or nothing with a status per
- * ref, then mmaps the frames of the world file into one reserved range
- * (runs of consecutive frames coalesced). grant_copy pins each segment
- * while it copies with pread/pwrite on the world file. Foreign maps are for
- * privileged domains only.
+ * ref, then mmaps the frames of the world file at one contiguous range:
+ * a single mmap when the frames are consecutive in the file, else a
+ * reserved range with one MAP_FIXED map per run. Read-only maps are
+ * PROT_READ. grant_copy pins each segment while it copies with
+ * pread/pwrite on the world file. Foreign maps are for privileged domains
+ * only. Map records are reused, so steady map/unmap does not call malloc.
+ *
+ * A domain's grants may be mapped by the domain itself (dom0 may on Xen),
+ * which the contract suite relies on when it runs on real Xen.
  *
  * Process death. The kernel drops a dead process's mmaps, but the world
  * still holds its pins. Every attach, and xenvirtio_sim_reap(), checks the
@@ -32,6 +37,7 @@
  * closes its context cleanly unmaps everything it mapped and detaches the
  * same way; its grants likewise stay until the domain is attached again.
  */
+#include "platform.h"
 #include "sim_world.h"
 
 #include <stdlib.h>
@@ -41,19 +47,45 @@
 
 #define XV_SIM_MAX_BATCH (1u << 20)
 
-static struct xv_sim_region *xv_sim_region_new(uint32_t count, uint32_t nidx,
+/* Regions of up to this many idx[] elements are kept for reuse, so that a
+ * backend mapping and unmapping requests does not call malloc each time. */
+#define XV_SIM_SPARE_CAP 256u
+#define XV_SIM_SPARE_MAX 32u
+
+static struct xv_sim_region *xv_sim_region_new(struct xv_sim *s, uint32_t count,
+					       uint32_t nidx,
 					       enum xv_sim_region_kind kind)
 {
-	struct xv_sim_region *r;
+	struct xv_sim_region *r = NULL;
 
-	r = malloc(sizeof(*r) + (size_t)nidx * sizeof(r->idx[0]));
-	if (!r)
-		return NULL;
+	if (nidx <= XV_SIM_SPARE_CAP && s->spare) {
+		r = s->spare;
+		s->spare = r->next;
+		s->nr_spare--;
+	} else {
+		uint32_t cap = XV_MAX(nidx, XV_SIM_SPARE_CAP);
+
+		r = malloc(sizeof(*r) + (size_t)cap * sizeof(r->idx[0]));
+		if (!r)
+			return NULL;
+		r->cap = cap;
+	}
 	r->next = NULL;
 	r->va = NULL;
 	r->count = count;
 	r->kind = kind;
 	return r;
+}
+
+static void xv_sim_region_free(struct xv_sim *s, struct xv_sim_region *r)
+{
+	if (r->cap == XV_SIM_SPARE_CAP && s->nr_spare < XV_SIM_SPARE_MAX) {
+		r->next = s->spare;
+		s->spare = r;
+		s->nr_spare++;
+		return;
+	}
+	free(r);
 }
 
 static void xv_sim_region_add(struct xv_sim *s, struct xv_sim_region *r)
@@ -94,6 +126,15 @@ static void *xv_sim_map_frames(struct xv_sim *s, uint16_t d,
 	uint8_t *base;
 	uint32_t i = 0;
 
+	/* One run of consecutive frames: a single mmap, no reservation. */
+	while (i + 1 < count && frames[(i + 1) * stride] == frames[0] + i + 1)
+		i++;
+	if (i + 1 == count) {
+		base = mmap(NULL, len, prot, MAP_SHARED, s->fd,
+			    xv_sim_frame_off(s, d, frames[0]));
+		return base == MAP_FAILED ? NULL : base;
+	}
+	i = 0;
 	base = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;
@@ -196,7 +237,7 @@ static int xv_sim_frames_alloc(struct xv_platform *p, uint32_t count, void **va)
 	err = xv_sim_fault_hit(s, XENVIRTIO_SIM_OP_FRAMES_ALLOC, NULL);
 	if (err)
 		return err;
-	r = xv_sim_region_new(count, 1, XV_SIM_REG_FRAMES);
+	r = xv_sim_region_new(s, count, 1, XV_SIM_REG_FRAMES);
 	if (!r)
 		return -ENOMEM;
 	xv_sim_lock(s);
@@ -205,7 +246,7 @@ static int xv_sim_frames_alloc(struct xv_platform *p, uint32_t count, void **va)
 		xv_sim_bits(xv_sim_bitmap(s, p->domid), first, count, true);
 	xv_sim_unlock(s);
 	if (first == XV_SIM_NONE) {
-		free(r);
+		xv_sim_region_free(s, r);
 		return -ENOMEM;
 	}
 	m = mmap(NULL, (size_t)count * XV_PAGE_SIZE, PROT_READ | PROT_WRITE,
@@ -215,7 +256,7 @@ static int xv_sim_frames_alloc(struct xv_platform *p, uint32_t count, void **va)
 		xv_sim_lock(s);
 		xv_sim_bits(xv_sim_bitmap(s, p->domid), first, count, false);
 		xv_sim_unlock(s);
-		free(r);
+		xv_sim_region_free(s, r);
 		return err;
 	}
 	memset(m, 0, (size_t)count * XV_PAGE_SIZE); /* F1 */
@@ -276,13 +317,13 @@ static int xv_sim_frames_free(struct xv_platform *p, void *va, uint32_t count)
 		xv_sim_bits(xv_sim_bitmap(s, p->domid), first, count, false);
 	xv_sim_unlock(s);
 	if (busy) {
-		xv_err(s->ctx, "sim: frames at %p are still granted or mapped",
-		       va);
+		xv_warn(s->ctx, "sim: frames at %p are still granted or mapped",
+			va);
 		return -EBUSY;
 	}
 	xv_sim_region_find(s, va, count, XV_SIM_REG_FRAMES, true);
 	munmap(va, (size_t)count * XV_PAGE_SIZE);
-	free(r);
+	xv_sim_region_free(s, r);
 	return 0;
 }
 
@@ -425,7 +466,7 @@ static int xv_sim_share_pages(struct xv_platform *p, uint16_t domid,
 	err = xv_sim_fault_hit(s, XENVIRTIO_SIM_OP_GRANT_ACCESS, NULL);
 	if (err)
 		return err;
-	r = xv_sim_region_new(count, 2 * count, XV_SIM_REG_SHARED);
+	r = xv_sim_region_new(s, count, 2 * count, XV_SIM_REG_SHARED);
 	if (!r)
 		return -ENOMEM;
 	xv_sim_lock(s);
@@ -473,7 +514,7 @@ err_frames:
 	for (i = 0; i < got; i++)
 		xv_sim_bits(bm, r->idx[i], 1, false);
 	xv_sim_unlock(s);
-	free(r);
+	xv_sim_region_free(s, r);
 	return err;
 }
 
@@ -482,15 +523,19 @@ static int xv_sim_unshare_pages(struct xv_platform *p, void *va, uint32_t count)
 	struct xv_sim *s = xv_sim_of(p);
 	struct xv_sim_gnt *gt = xv_sim_gnttab(s, p->domid);
 	struct xv_sim_region *r;
-	uint32_t *old, i;
+	uint32_t small[32], *old = small, i;
 	int err = 0;
 
 	r = xv_sim_region_find(s, va, count, XV_SIM_REG_SHARED, false);
 	if (!r)
 		return -EINVAL;
-	old = calloc(count, sizeof(*old));
-	if (!old)
-		return -ENOMEM;
+	if (count > XV_ARRAY_SIZE(small)) {
+		old = calloc(count, sizeof(*old));
+		if (!old)
+			return -ENOMEM;
+	} else {
+		memset(small, 0, sizeof(small));
+	}
 	xv_sim_lock(s);
 	if (xv_sim_frames_pinned(s, r->idx, 1, count))
 		err = -EBUSY; /* foreign-mapped */
@@ -512,12 +557,13 @@ static int xv_sim_unshare_pages(struct xv_platform *p, void *va, uint32_t count)
 			xv_sim_bits(xv_sim_bitmap(s, p->domid), r->idx[i], 1,
 				    false);
 	xv_sim_unlock(s);
-	free(old);
+	if (old != small)
+		free(old);
 	if (err)
 		return err;
 	xv_sim_region_find(s, va, count, XV_SIM_REG_SHARED, true);
 	munmap(va, (size_t)count * XV_PAGE_SIZE);
-	free(r);
+	xv_sim_region_free(s, r);
 	return 0;
 }
 
@@ -563,6 +609,14 @@ static int16_t xv_sim_pin(struct xv_sim *s, uint16_t granter, uint32_t ref,
 		}
 		a->frame = f;
 	}
+	if (a->frame >= s->hdr->frames_per_domain) { /* a corrupt world */
+		if (!a->pins)
+			__atomic_fetch_and(
+			    &g->word,
+			    ~(uint32_t)(XV_GTF_reading | XV_GTF_writing),
+			    __ATOMIC_SEQ_CST);
+		return XV_GNTST_GENERAL_ERROR;
+	}
 	a->pins++;
 	if (writable)
 		a->wpins++;
@@ -575,9 +629,51 @@ static void xv_sim_release_entries(struct xv_sim *s, const uint32_t *mt,
 {
 	uint32_t i;
 
-	for (i = 0; i < n; i++)
-		if (mt[i] != XV_SIM_NONE)
+	for (i = 0; i < n; i++) {
+		const struct xv_sim_mt *e;
+
+		if (mt[i] >= xv_sim_mt_hw(s))
+			continue;
+		e = &xv_sim_mt(s)[mt[i]];
+		/* Only entries still ours (a reap may have taken them). */
+		if (e->kind != XV_SIM_MT_FREE && e->mapper == s->base.domid &&
+		    e->gen == s->gen)
 			xv_sim_mt_release(s, mt[i]);
+	}
+}
+
+/*
+ * Second half of a batched map (grant or foreign), entered with the world
+ * locked and r->idx[i] holding element i's maptrack entry (XV_SIM_NONE where
+ * it failed), r->idx[count + i] its frame: on @err undo every element;
+ * otherwise mmap the frames and publish the region at *va. Returns 0, @err,
+ * or the mmap failure, which also sets *mmap_failed.
+ */
+static int xv_sim_map_commit(struct xv_sim *s, struct xv_sim_region *r,
+			     uint16_t domid, uint32_t count, bool writable,
+			     int err, void **va, bool *mmap_failed)
+{
+	void *m = NULL;
+
+	*mmap_failed = false;
+	if (!err) {
+		xv_sim_unlock(s);
+		m = xv_sim_map_frames(s, domid, &r->idx[count], 1, count,
+				      writable);
+		if (m) {
+			r->va = m;
+			xv_sim_region_add(s, r);
+			*va = m;
+			return 0;
+		}
+		err = errno ? -errno : -ENOMEM;
+		*mmap_failed = true;
+		xv_sim_lock(s);
+	}
+	xv_sim_release_entries(s, r->idx, count);
+	xv_sim_unlock(s);
+	xv_sim_region_free(s, r);
+	return err;
 }
 
 static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
@@ -590,7 +686,7 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 	int ferr, err = 0;
 	uint32_t *frames;
 	uint32_t i;
-	void *m;
+	bool mmap_failed;
 
 	if (!count || count > XV_SIM_MAX_BATCH || !refs || !va)
 		return -EINVAL;
@@ -598,7 +694,7 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 	if (ferr && fidx >= count)
 		fidx = count - 1;
 	/* idx[] gets the maptrack entries, frames the frame of each. */
-	r = xv_sim_region_new(count, 2 * count, XV_SIM_REG_MAP);
+	r = xv_sim_region_new(s, count, 2 * count, XV_SIM_REG_MAP);
 	if (!r)
 		return -ENOMEM;
 	frames = &r->idx[count];
@@ -607,7 +703,7 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 		xv_sim_unlock(s);
 		for (i = 0; status && i < count; i++)
 			status[i] = XV_GNTST_BAD_DOMAIN;
-		free(r);
+		xv_sim_region_free(s, r);
 		return -ESRCH;
 	}
 	for (i = 0; i < count; i++) {
@@ -635,28 +731,11 @@ static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 		if (st != XV_GNTST_OKAY && !err)
 			err = ferr && i == fidx ? ferr : xv_gntst_to_errno(st);
 	}
-	if (err) {
-		xv_sim_release_entries(s, r->idx, count);
-		xv_sim_unlock(s);
-		free(r);
-		return err;
-	}
-	xv_sim_unlock(s);
-	m = xv_sim_map_frames(s, domid, frames, 1, count, writable);
-	if (!m) {
-		err = -errno;
-		xv_sim_lock(s);
-		xv_sim_release_entries(s, r->idx, count);
-		xv_sim_unlock(s);
-		for (i = 0; status && i < count; i++)
-			status[i] = XV_GNTST_NO_DEVICE_SPACE;
-		free(r);
-		return err < 0 ? err : -ENOMEM;
-	}
-	r->va = m;
-	xv_sim_region_add(s, r);
-	*va = m;
-	return 0;
+	err = xv_sim_map_commit(s, r, domid, count, writable, err, va,
+				&mmap_failed);
+	for (i = 0; mmap_failed && status && i < count; i++)
+		status[i] = XV_GNTST_NO_DEVICE_SPACE;
+	return err;
 }
 
 static int xv_sim_unmap_region(struct xv_sim *s, void *va, uint32_t count,
@@ -671,7 +750,7 @@ static int xv_sim_unmap_region(struct xv_sim *s, void *va, uint32_t count,
 	xv_sim_lock(s);
 	xv_sim_release_entries(s, r->idx, count);
 	xv_sim_unlock(s);
-	free(r);
+	xv_sim_region_free(s, r);
 	return 0;
 }
 
@@ -749,7 +828,7 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 	unsigned int fidx = 0;
 	int ferr, err = 0;
 	uint32_t *frames, i;
-	void *m;
+	bool mmap_failed;
 
 	if (!p->privileged)
 		return -EPERM;
@@ -758,7 +837,7 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 	ferr = xv_sim_fault_hit(s, XENVIRTIO_SIM_OP_FOREIGN_MAP, &fidx);
 	if (ferr && fidx >= count)
 		fidx = count - 1;
-	r = xv_sim_region_new(count, 2 * count, XV_SIM_REG_FOREIGN);
+	r = xv_sim_region_new(s, count, 2 * count, XV_SIM_REG_FOREIGN);
 	if (!r)
 		return -ENOMEM;
 	frames = &r->idx[count];
@@ -767,7 +846,7 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 		xv_sim_unlock(s);
 		for (i = 0; errs && i < count; i++)
 			errs[i] = -ESRCH;
-		free(r);
+		xv_sim_region_free(s, r);
 		return -ESRCH;
 	}
 	for (i = 0; i < count; i++) {
@@ -789,31 +868,24 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 		if (e && !err)
 			err = e;
 	}
-	if (err) {
-		xv_sim_release_entries(s, r->idx, count);
-		xv_sim_unlock(s);
-		free(r);
-		return err;
-	}
-	xv_sim_unlock(s);
-	m = xv_sim_map_frames(s, domid, frames, 1, count, writable);
-	if (!m) {
-		err = errno ? -errno : -ENOMEM;
-		xv_sim_lock(s);
-		xv_sim_release_entries(s, r->idx, count);
-		xv_sim_unlock(s);
-		free(r);
-		return err;
-	}
-	r->va = m;
-	xv_sim_region_add(s, r);
-	*va = m;
-	return 0;
+	return xv_sim_map_commit(s, r, domid, count, writable, err, va,
+				 &mmap_failed);
 }
 
 static int xv_sim_unmap_foreign(struct xv_platform *p, void *va, uint32_t count)
 {
 	return xv_sim_unmap_region(xv_sim_of(p), va, count, XV_SIM_REG_FOREIGN);
+}
+
+static void xv_sim_spare_drop(struct xv_sim *s)
+{
+	struct xv_sim_region *r;
+
+	while ((r = s->spare)) {
+		s->spare = r->next;
+		free(r);
+	}
+	s->nr_spare = 0;
 }
 
 void xv_sim_region_release_all(struct xv_sim *s)
@@ -831,6 +903,19 @@ void xv_sim_region_release_all(struct xv_sim *s)
 		}
 		free(r);
 	}
+	xv_sim_spare_drop(s);
+}
+
+void xv_sim_region_release_local(struct xv_sim *s)
+{
+	struct xv_sim_region *r;
+
+	while ((r = s->regions)) {
+		s->regions = r->next;
+		munmap(r->va, (size_t)r->count * XV_PAGE_SIZE);
+		free(r);
+	}
+	xv_sim_spare_drop(s);
 }
 
 static int xv_sim_open(struct xenvirtio_ctx *ctx, const char *args,

@@ -9,7 +9,14 @@
  * against the table (stale ones are skipped), clears pending and masks the
  * port; unmask() rings the own doorbell if the port became pending while
  * masked. So a port notified many times is reported once per unmask.
+ *
+ * A datagram queue is short (net.unix.max_dgram_qlen, 10 by default), so a
+ * doorbell can be dropped while many ports fire at once. No wakeup is lost:
+ * a doorbell is dropped only while the queue already holds some, and once
+ * the receiver has drained them pending() scans the table under the lock,
+ * where every pending bit was set before its doorbell was rung.
  */
+#include "platform.h"
 #include "sim_world.h"
 
 #include <stdio.h>

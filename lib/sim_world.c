@@ -5,6 +5,7 @@
  * store, and fault injection. The grant operations are in platform_sim.c,
  * event channels in sim_evtchn.c.
  */
+#include "platform.h"
 #include "sim_world.h"
 
 #include <fcntl.h>
@@ -150,14 +151,18 @@ void xv_sim_lock(struct xv_sim *s)
 	if (r == EOWNERDEAD) {
 		/* A process died inside the lock; its half-done update is
 		 * not repaired, but the world stays usable. */
-		xv_warn(s->ctx, "sim: a process died holding the world lock");
 		pthread_mutex_consistent(&s->hdr->lock);
+		s->lock_recovered = true;
 	}
 }
 
 void xv_sim_unlock(struct xv_sim *s)
 {
 	pthread_mutex_unlock(&s->hdr->lock);
+	if (xv_unlikely(s->lock_recovered)) {
+		s->lock_recovered = false;
+		xv_warn(s->ctx, "sim: a process died holding the world lock");
+	}
 }
 
 /* State and start time of @pid from /proc, -ENOENT if it does not exist. */
@@ -215,9 +220,14 @@ static uint32_t xv_sim_mt_alloc(struct xv_sim *s)
 	struct xv_sim_mt *mt = xv_sim_mt(s);
 	uint32_t i;
 
-	if (h->mt_free != XV_SIM_NONE) {
+	if (h->mt_free != XV_SIM_NONE && h->mt_free < xv_sim_mt_hw(s) &&
+	    mt[h->mt_free].kind == XV_SIM_MT_FREE) {
 		i = h->mt_free;
 		h->mt_free = mt[i].next_free;
+	} else if (h->mt_free != XV_SIM_NONE) {
+		/* A corrupt free list: forget it, leaking its entries. */
+		h->mt_free = XV_SIM_NONE;
+		return xv_sim_mt_alloc(s);
 	} else if (h->mt_hw < h->maptrack_entries) {
 		i = h->mt_hw++;
 	} else {
@@ -243,20 +253,30 @@ void xv_sim_unpin(struct xv_sim *s, uint16_t granter, uint32_t ref,
 
 void xv_sim_mt_release(struct xv_sim *s, uint32_t i)
 {
-	struct xv_sim_mt *e = &xv_sim_mt(s)[i];
+	struct xv_sim_hdr *h = s->hdr;
+	struct xv_sim_mt *e;
 
-	if (e->kind == XV_SIM_MT_GRANT)
-		xv_sim_unpin(s, e->granter, e->ref, e->writable);
-	if (e->kind != XV_SIM_MT_FREE) {
-		uint32_t *pins = &xv_sim_pins(s, e->granter)[e->frame];
+	if (i >= xv_sim_mt_hw(s))
+		return;
+	e = &xv_sim_mt(s)[i];
+	if (e->kind == XV_SIM_MT_FREE)
+		return;
+	/* Every process can write the world: index with checked values. */
+	if (e->granter < h->max_domains) {
+		if (e->kind == XV_SIM_MT_GRANT && e->ref < h->grant_entries)
+			xv_sim_unpin(s, e->granter, e->ref, e->writable);
+		if (e->frame < h->frames_per_domain) {
+			uint32_t *pins = &xv_sim_pins(s, e->granter)[e->frame];
 
-		if (*pins)
-			(*pins)--;
-		s->hdr->mt_used--;
+			if (*pins)
+				(*pins)--;
+		}
 	}
+	if (h->mt_used)
+		h->mt_used--;
 	memset(e, 0, sizeof(*e));
-	e->next_free = s->hdr->mt_free;
-	s->hdr->mt_free = i;
+	e->next_free = h->mt_free;
+	h->mt_free = i;
 }
 
 uint32_t xv_sim_mt_take(struct xv_sim *s, uint8_t kind, uint16_t granter,
@@ -303,7 +323,7 @@ static int xv_sim_reap_locked(struct xv_sim *s)
 			dead_any = true;
 		}
 	}
-	for (i = 0; i < h->mt_hw; i++) {
+	for (i = 0; i < xv_sim_mt_hw(s); i++) {
 		struct xv_sim_mt *e = &mt[i];
 
 		if (e->kind == XV_SIM_MT_FREE || e->mapper >= h->max_domains)
@@ -429,7 +449,7 @@ static bool xv_sim_dom_mapped(struct xv_sim *s, uint16_t d)
 	struct xv_sim_mt *mt = xv_sim_mt(s);
 	uint32_t i;
 
-	for (i = 0; i < s->hdr->mt_hw; i++)
+	for (i = 0; i < xv_sim_mt_hw(s); i++)
 		if (mt[i].kind != XV_SIM_MT_FREE && mt[i].granter == d)
 			return true;
 	return false;
@@ -483,8 +503,16 @@ static int xv_sim_map_world(struct xv_sim *s)
 			      h.grant_entries);
 		if (want.meta_len != h.meta_len ||
 		    want.file_len != h.file_len ||
+		    want.maptrack_entries != h.maptrack_entries ||
+		    want.nr_ports != h.nr_ports || want.dom_off != h.dom_off ||
+		    want.gnttab_off != h.gnttab_off ||
+		    want.act_off != h.act_off ||
+		    want.bitmap_off != h.bitmap_off ||
+		    want.pins_off != h.pins_off ||
 		    want.maptrack_off != h.maptrack_off ||
+		    want.evtchn_off != h.evtchn_off ||
 		    want.store_off != h.store_off ||
+		    want.frames_off != h.frames_off ||
 		    (uint64_t)st.st_size < h.file_len) {
 			xv_err(s->ctx, "sim: '%s' has a bad layout", s->path);
 			return -EBADMSG;
@@ -509,7 +537,7 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 	struct xv_sim *s;
 	struct xv_sim_dom *dom;
 	uint64_t start = 0;
-	char state;
+	char state, why[160] = "";
 	uint32_t d;
 	int r;
 
@@ -522,6 +550,7 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 		return -ENOMEM;
 	}
 	s->ctx = ctx;
+	s->owner = getpid();
 	s->path = a.path;
 	s->evfd = -1;
 	s->fd = open(s->path, O_RDWR | O_CLOEXEC);
@@ -549,8 +578,9 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 	if (a.domid >= 0) {
 		d = (uint32_t)a.domid;
 		if (s->doms[d].pid > 0) {
-			xv_err(ctx, "sim: domain %u is attached by process %d",
-			       d, (int)s->doms[d].pid);
+			snprintf(why, sizeof(why),
+				 "domain %u is attached by process %d", d,
+				 (int)s->doms[d].pid);
 			r = -EBUSY;
 			goto err_unlock;
 		}
@@ -559,17 +589,17 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 			if (s->doms[d].pid <= 0 && !xv_sim_dom_mapped(s, d))
 				break;
 		if (d == s->hdr->max_domains) {
-			xv_err(ctx, "sim: no free domain in '%s'", s->path);
+			snprintf(why, sizeof(why), "no free domain");
 			r = -ENOSPC;
 			goto err_unlock;
 		}
 	}
 	if (xv_sim_dom_mapped(s, (uint16_t)d)) {
 		/* A zombie: a live process still maps its memory. */
-		xv_err(ctx,
-		       "sim: domain %u's memory is still mapped by "
-		       "another domain",
-		       d);
+		snprintf(why, sizeof(why),
+			 "domain %u's memory is still mapped by another "
+			 "domain",
+			 d);
 		r = -EBUSY;
 		goto err_unlock;
 	}
@@ -611,6 +641,9 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 
 err_unlock:
 	xv_sim_unlock(s);
+	/* Logged without the world lock held. */
+	if (why[0])
+		xv_err(ctx, "sim: cannot attach to '%s': %s", s->path, why);
 err_unmap:
 	munmap(s->meta, s->meta_len);
 err_close:
@@ -625,6 +658,14 @@ void xv_sim_detach(struct xv_sim *s)
 {
 	struct xv_sim_dom *dom = &s->doms[s->base.domid];
 
+	if (s->owner != getpid()) {
+		/* Closing an inherited context after fork(): the world and
+		 * the attaching process are left alone. */
+		xv_sim_region_release_local(s);
+		if (s->evfd >= 0)
+			close(s->evfd);
+		goto out;
+	}
 	xv_sim_region_release_all(s);
 	xv_sim_lock(s);
 	if (dom->pid == (int32_t)getpid() && dom->gen == s->gen) {
@@ -635,6 +676,7 @@ void xv_sim_detach(struct xv_sim *s)
 	}
 	xv_sim_unlock(s);
 	xv_sim_evtchn_close(s);
+out:
 	munmap(s->meta, s->meta_len);
 	close(s->fd);
 	free(s->path);

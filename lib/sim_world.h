@@ -146,6 +146,7 @@ struct xv_sim_region {
 	struct xv_sim_region *next;
 	void *va;
 	uint32_t count;
+	uint32_t cap; /* elements of idx[] allocated */
 	enum xv_sim_region_kind kind;
 	uint32_t idx[];
 };
@@ -161,6 +162,7 @@ struct xv_sim_fault {
 struct xv_sim {
 	struct xv_platform base;
 	struct xenvirtio_ctx *ctx;
+	pid_t owner; /* the process that attached; a forked child only closes */
 	int fd;
 	char *path;
 	uint8_t *meta;
@@ -172,7 +174,10 @@ struct xv_sim {
 	int evfd;
 	struct xv_sim_region *regions;
 	struct xv_sim_fault faults[XENVIRTIO_SIM_OP_COUNT];
-	uint32_t next_pending; /* round-robin start for pending() */
+	uint32_t next_pending;	     /* round-robin start for pending() */
+	bool lock_recovered;	     /* EOWNERDEAD seen: warn after unlock */
+	struct xv_sim_region *spare; /* freed regions kept for reuse */
+	unsigned int nr_spare;
 };
 
 static inline struct xv_sim *xv_sim_of(struct xv_platform *p)
@@ -207,6 +212,12 @@ static inline uint32_t *xv_sim_pins(struct xv_sim *s, uint16_t d)
 static inline struct xv_sim_mt *xv_sim_mt(struct xv_sim *s)
 {
 	return (struct xv_sim_mt *)(s->meta + s->hdr->maptrack_off);
+}
+
+/* Maptrack entries ever used, bounded by the table (the world is shared). */
+static inline uint32_t xv_sim_mt_hw(const struct xv_sim *s)
+{
+	return XV_MIN(s->hdr->mt_hw, s->hdr->maptrack_entries);
 }
 
 static inline struct xv_sim_port *xv_sim_ports(struct xv_sim *s, uint16_t d)
@@ -253,6 +264,8 @@ int xv_sim_store_read(struct xv_platform *p, const char *path, char *buf,
 
 /* platform_sim.c: regions this process holds, released at detach. */
 void xv_sim_region_release_all(struct xv_sim *s);
+/* Forget them without touching the world (an inherited context). */
+void xv_sim_region_release_local(struct xv_sim *s);
 
 /* sim_evtchn.c */
 int xv_sim_evtchn_open(struct xv_sim *s);

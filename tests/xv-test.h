@@ -5,7 +5,7 @@
  * xv_test_log() is a log callback that fails the running test on any message
  * at XENVIRTIO_LOG_ERR unless the test announced it expects errors with
  * xv_test_expect_errors(n) (libevdev's habit: an unexpected error log is a
- * bug). xv_test_world() creates a fresh simulated world in a temp dir.
+ * bug). tests/sim-testworld.h gives a test a fresh simulated world.
  */
 #ifndef XV_TEST_H
 #define XV_TEST_H

@@ -9,7 +9,9 @@
  *
  * Delivery: a port that is notified several times before the receiver reads
  * it with xenvirtio_evtchn_pending() is reported once; it is reported again
- * only after xenvirtio_evtchn_unmask().
+ * only after xenvirtio_evtchn_unmask(). Xen may report a freshly bound
+ * interdomain port as pending once without a notify: treat events as hints
+ * to look at shared state, never as counts.
  */
 #ifndef XENVIRTIO_EVTCHN_H
 #define XENVIRTIO_EVTCHN_H

@@ -17,7 +17,26 @@
  * sockets live beside the world file (PATH.evtchn.N), so PATH must be short
  * enough for a unix socket name (about 100 bytes) and every process must
  * name the world by the same path (relative paths resolve against each
- * process's working directory).
+ * process's working directory) and contain no comma. A world on tmpfs
+ * (/dev/shm) keeps its frames off the disk.
+ *
+ * Trust: every attached process maps the world's tables writable, so the
+ * world is a test bench, not an isolation boundary. The library checks
+ * every index it reads from the world, but a hostile process can disturb
+ * the others' view of it.
+ *
+ * Processes: a context belongs to the process that opened it. After fork()
+ * the child may only close an inherited context, which releases the
+ * child's copy and leaves the parent's domain attached; a child that wants
+ * its own domain opens a new context.
+ *
+ * Frontend modes: by default a domain has both the grant table (the caller
+ * picks refs: grant_access) and platform-chosen refs (share_pages, which
+ * takes free refs from the top of the table downwards, never in ascending
+ * runs); "refs=kernel" leaves only the latter, as on Xen's gntalloc. A
+ * frontend that mixes both must expect grant_access to find a ref taken
+ * (-EBUSY). An exhausted frame pool is -ENOMEM, a full grant table -ENOSPC,
+ * a full maptrack on the mapping side XV_GNTST_NO_SPACE (-ENOSPC).
  *
  * Grant status codes of a refused map: a ref beyond the table or an entry
  * that is not granted gives XV_GNTST_BAD_GNTREF; an entry granted to another
@@ -65,13 +84,20 @@ int xenvirtio_sim_world_destroy(const char *path);
 
 /**
  * enum xenvirtio_sim_op - operations fault injection can target
- * @XENVIRTIO_SIM_OP_MAP: grant map (backend)
- * @XENVIRTIO_SIM_OP_COPY: grant copy (backend)
- * @XENVIRTIO_SIM_OP_FOREIGN_MAP: foreign map (backend)
- * @XENVIRTIO_SIM_OP_GRANT_ACCESS: granting a ref (frontend)
+ * @XENVIRTIO_SIM_OP_MAP: grant map (backend); per-element @index
+ * @XENVIRTIO_SIM_OP_COPY: grant copy (backend); per-segment @index, the
+ *	other segments are still copied
+ * @XENVIRTIO_SIM_OP_FOREIGN_MAP: foreign map (backend); per-frame @index
+ * @XENVIRTIO_SIM_OP_GRANT_ACCESS: granting a ref (frontend): grant_access,
+ *	and share_pages as a whole
  * @XENVIRTIO_SIM_OP_FRAMES_ALLOC: allocating grantable frames (frontend)
  * @XENVIRTIO_SIM_OP_NOTIFY: event channel notify
  * @XENVIRTIO_SIM_OP_COUNT: number of operations
+ *
+ * Errors are mapped to grant status codes for batched calls: -EAGAIN to
+ * EAGAIN, -ENOSPC to NO_SPACE, -EPERM/-EACCES to PERMISSION_DENIED, -EINVAL
+ * to BAD_GNTREF, -ESRCH to BAD_DOMAIN, -EFAULT to BAD_VIRT_ADDR, -E2BIG to
+ * ADDRESS_TOO_BIG, anything else to GENERAL_ERROR.
  */
 enum xenvirtio_sim_op {
 	XENVIRTIO_SIM_OP_MAP = 0,
@@ -95,8 +121,12 @@ enum xenvirtio_sim_op {
  * @index: element of a batched call that fails (0 for unbatched ops)
  * @repeat: 0 to fail once, 1 to fail that call and every later one
  *
- * Return: 0; -EINVAL for a bad @op, @err >= 0, or a context that is not on
- * the simulated platform.
+ * Faults are deterministic and belong to the context (not to the world):
+ * counting starts at this call. An @index beyond a batch fails its last
+ * element.
+ *
+ * Return: 0; -EINVAL for a bad @op, @err >= 0 (with @nth != 0), or a context
+ * that is not on the simulated platform.
  */
 int xenvirtio_sim_inject_fault(struct xenvirtio_ctx *ctx,
 			       enum xenvirtio_sim_op op, unsigned int nth,
@@ -120,7 +150,7 @@ int xenvirtio_sim_inject_fault(struct xenvirtio_ctx *ctx,
  * ports at once, like a dead one.
  *
  * Return: the number of mappings released (>= 0); -EINVAL for a context
- * that is not on the simulated platform.
+ * that is not on the simulated platform; -ENOMEM.
  */
 int xenvirtio_sim_reap(struct xenvirtio_ctx *ctx);
 
