@@ -26,6 +26,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include <xenvirtio/common.h>
+#include <xenvirtio/dma.h>
 #include <xenvirtio/mapper.h>
 
 #ifdef __cplusplus
@@ -195,6 +196,114 @@ int xenvirtio_vq_should_notify(struct xenvirtio_vq *vq);
  * NULL.
  */
 int xenvirtio_vq_set_notification(struct xenvirtio_vq *vq, bool enable);
+
+/**
+ * DOC: virtqueues, driver side
+ *
+ * The driver side of a split virtqueue for frontend ports and tests: the
+ * rings live in coherent memory of a &struct xenvirtio_dma handle; each
+ * buffer added is mapped through that handle (read-only grants for
+ * device-readable buffers) and unmapped when its used element is collected.
+ * What the device writes (used id, length, index) is validated (F6); a
+ * device that breaks the protocol breaks the queue (-EIO until reset).
+ * Indirect tables and the packed layout are not offered by this side yet.
+ *
+ * Context: one thread at a time per queue. Adding and collecting allocate
+ * nothing.
+ */
+struct xenvirtio_vq_drv;
+
+/**
+ * xenvirtio_vq_drv_new() - a driver-side split queue with its rings
+ * @ctx: the context @dma was opened on (for logging)
+ * @dma: the device's DMA handle (outlives the queue)
+ * @features: negotiated features; VERSION_1 required, EVENT_IDX honoured,
+ *	RING_PACKED refused
+ * @size: queue size, a power of two, 1..32768
+ * @out: the new queue
+ *
+ * Return: 0 on success; -EINVAL if an argument is NULL, @size is not a
+ * power of two in range, VERSION_1 is missing or RING_PACKED is set;
+ * -ENOMEM if out of memory; a negative errno of
+ * xenvirtio_dma_alloc_coherent() (-ENOSPC, -EIO, ...).
+ */
+int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx, struct xenvirtio_dma *dma,
+			 uint64_t features, uint32_t size,
+			 struct xenvirtio_vq_drv **out);
+
+/**
+ * xenvirtio_vq_drv_free() - unmap everything in flight, free the rings
+ * @drv: the queue, or NULL
+ */
+void xenvirtio_vq_drv_free(struct xenvirtio_vq_drv *drv);
+
+/**
+ * xenvirtio_vq_drv_config() - the configuration to hand to the device
+ * @drv: the queue
+ * @cfg: filled: features, size and the three ring DMA addresses
+ *
+ * Return: 0 on success; -EINVAL if an argument is NULL.
+ */
+int xenvirtio_vq_drv_config(const struct xenvirtio_vq_drv *drv,
+			    struct xenvirtio_vq_config *cfg);
+
+/**
+ * xenvirtio_vq_drv_add() - map and make available one request
+ * @drv: the queue
+ * @out: device-readable buffers
+ * @out_num: their number
+ * @in: device-writable buffers
+ * @in_num: their number
+ * @token: returned by xenvirtio_vq_drv_get() with this request (not NULL)
+ *
+ * Each buffer becomes one descriptor per DMA segment. The buffers must
+ * stay valid until the request is collected.
+ *
+ * Return: 0 on success; -EINVAL for a NULL argument, no buffer at all, or
+ * an empty buffer; -ENOSPC if descriptors, grant refs or bounce frames are
+ * exhausted (backpressure: collect, then retry); -E2BIG if the request can
+ * never fit the queue; -EIO if the queue is broken; another negative errno
+ * of xenvirtio_dma_map(). Nothing stays mapped on failure.
+ */
+int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *drv,
+			 const struct iovec *out, unsigned int out_num,
+			 const struct iovec *in, unsigned int in_num,
+			 void *token);
+
+/**
+ * xenvirtio_vq_drv_kick_prepare() - whether to notify the device now
+ * @drv: the queue, after one or more adds
+ *
+ * Return: 1 to notify, 0 not to (EVENT_IDX avail_event or the device's
+ * no-notify flag); -EIO if broken; -EINVAL if @drv is NULL.
+ */
+int xenvirtio_vq_drv_kick_prepare(struct xenvirtio_vq_drv *drv);
+
+/**
+ * xenvirtio_vq_drv_get() - collect one completed request
+ * @drv: the queue
+ * @token: out: the request's token
+ * @len: out: bytes the device wrote, validated against the writable size
+ *
+ * Unmaps the request's buffers (copying bounced data back) first.
+ *
+ * Return: 1 if a request was collected; 0 if none is pending; -EIO if the
+ * queue is broken, now or before: the device wrote a used index more than
+ * the queue size ahead, an id that is not in flight, or a length beyond
+ * the writable buffers (F6), or a buffer could not be revoked; -EINVAL if
+ * an argument is NULL.
+ */
+int xenvirtio_vq_drv_get(struct xenvirtio_vq_drv *drv, void **token,
+			 uint32_t *len);
+
+/**
+ * xenvirtio_vq_drv_reset() - reclaim every request and clear the rings
+ * @drv: the queue (the device must have stopped using it)
+ *
+ * Return: 0 on success; -EIO if a buffer could not be revoked (it is
+ * leaked, see xenvirtio_dma_unmap()); -EINVAL if @drv is NULL.
+ */
+int xenvirtio_vq_drv_reset(struct xenvirtio_vq_drv *drv);
 
 #ifdef __cplusplus
 }
