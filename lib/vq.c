@@ -293,3 +293,52 @@ XV_EXPORT int xenvirtio_vq_set_notification(struct xenvirtio_vq *vq,
 	vq->ops->set_notification(vq, enable);
 	return 0;
 }
+
+/* Copy between @buf and the iovecs @iov[0..n) from byte @offset. */
+static int elem_copy(const struct iovec *iov, unsigned int n, uint64_t total,
+		     uint32_t offset, uint8_t *buf, uint32_t len, bool to_iov)
+{
+	unsigned int i;
+
+	if ((uint64_t)offset + len > total)
+		return -EBADMSG; /* R15: too short, whatever the split */
+	for (i = 0; i < n && len; i++) {
+		size_t l = iov[i].iov_len, c;
+
+		if (offset >= l) {
+			offset -= (uint32_t)l;
+			continue;
+		}
+		c = XV_MIN(l - offset, (size_t)len);
+		if (to_iov)
+			memcpy((uint8_t *)iov[i].iov_base + offset, buf, c);
+		else
+			memcpy(buf, (const uint8_t *)iov[i].iov_base + offset,
+			       c);
+		buf += c;
+		len -= (uint32_t)c;
+		offset = 0;
+	}
+	return 0;
+}
+
+XV_EXPORT int xenvirtio_vq_elem_read(const struct xenvirtio_vq_elem *elem,
+				     uint32_t offset, void *buf, uint32_t len)
+{
+	if (!elem || (!buf && len) || (!elem->iov && elem->out_num))
+		return -EINVAL;
+	return elem_copy(elem->iov, elem->out_num, elem->out_len, offset, buf,
+			 len, false);
+}
+
+XV_EXPORT int xenvirtio_vq_elem_write(const struct xenvirtio_vq_elem *elem,
+				      uint32_t offset, const void *buf,
+				      uint32_t len)
+{
+	uint8_t *b = (uint8_t *)(uintptr_t)buf;
+
+	if (!elem || (!buf && len) || (!elem->iov && elem->in_num))
+		return -EINVAL;
+	return elem_copy(elem->iov + elem->out_num, elem->in_num,
+			 elem->in_len, offset, b, len, true);
+}

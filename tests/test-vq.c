@@ -385,7 +385,9 @@ START_TEST(test_R5_packed_chain_longer_than_ring)
 	unsigned int i;
 
 	xv_test_expect_errors(1);
-	/* every descriptor available with NEXT, in both wrap phases */
+	/* every descriptor available with NEXT: after N descriptors the
+	 * walk wraps, where the same flags no longer mean available, so a
+	 * chain can never exceed N; the queue breaks instead of looping */
 	for (i = 0; i < 8; i++)
 		tdrv_wdesc_packed(mem + t.desc + 16 * i, DATA, 1, 0,
 				  (1u << 7) | (1u << 15) * 0 | 1);
@@ -632,6 +634,36 @@ START_TEST(test_R16_untranslatable_retired)
 }
 END_TEST
 
+/* R15: a 16-byte header split 3 + 13 over two descriptors, a status byte
+ * in its own descriptor; too-short chains are refused, whatever the split. */
+START_TEST(test_R15_header_across_descriptors)
+{
+	struct tbuf b[4] = { { DATA, 3, false },
+			     { DATA + 100, 13, false },
+			     { DATA + 200, 50, true },
+			     { DATA + 300, 1, true } };
+	uint8_t hdr[16], st = 0x5a;
+	unsigned int i;
+
+	for (i = 0; i < 16; i++)
+		mem[(i < 3 ? DATA + i : DATA + 100 + i - 3)] = (uint8_t)(i + 1);
+	tdrv_add(&t, b, 4, false, 0);
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+	ck_assert_int_eq(xenvirtio_vq_elem_read(&e, 0, hdr, 16), 0);
+	for (i = 0; i < 16; i++)
+		ck_assert_uint_eq(hdr[i], i + 1);
+	ck_assert_int_eq(xenvirtio_vq_elem_read(&e, 1, hdr, 16), -EBADMSG);
+	ck_assert_int_eq(xenvirtio_vq_elem_write(&e, e.in_len - 1, &st, 1), 0);
+	ck_assert_uint_eq(mem[DATA + 300], 0x5a);
+	ck_assert_int_eq(xenvirtio_vq_elem_write(&e, e.in_len, &st, 1),
+			 -EBADMSG);
+	ck_assert_int_eq(xenvirtio_vq_elem_write(&e, 49, "ab", 2), 0);
+	ck_assert_uint_eq(mem[DATA + 200 + 49], 'a');
+	ck_assert_uint_eq(mem[DATA + 300], 'b');
+	ck_assert_int_eq(xenvirtio_vq_push(vq, &e, e.in_len), 0);
+}
+END_TEST
+
 /* Push misuse: twice, unknown slot, written > in_len. */
 START_TEST(test_push_misuse)
 {
@@ -688,6 +720,7 @@ static void add_common(Suite *s, const char *name, void (*setup)(void),
 	tcase_add_test(tc, test_R13_double_fetch);
 	tcase_add_test(tc, test_R16_untranslatable_retired);
 	tcase_add_test(tc, test_push_misuse);
+	tcase_add_test(tc, test_R15_header_across_descriptors);
 	if (!packed) {
 		tcase_add_test(tc, test_layout_split_used_ring);
 		tcase_add_test(tc, test_split_flag_suppression);

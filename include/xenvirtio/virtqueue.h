@@ -173,6 +173,36 @@ int xenvirtio_vq_push(struct xenvirtio_vq *vq,
 		      const struct xenvirtio_vq_elem *elem, uint32_t written);
 
 /**
+ * xenvirtio_vq_elem_read() - copy bytes out of a request's readable buffers
+ * @elem: a popped request
+ * @offset: byte offset into the concatenated readable buffers
+ * @buf: destination
+ * @len: bytes to copy
+ *
+ * For headers that a driver may split across descriptors (R15).
+ *
+ * Return: 0 on success; -EBADMSG if the readable buffers hold fewer than
+ * @offset + @len bytes (nothing is copied); -EINVAL if an argument is NULL.
+ */
+int xenvirtio_vq_elem_read(const struct xenvirtio_vq_elem *elem,
+			   uint32_t offset, void *buf, uint32_t len);
+
+/**
+ * xenvirtio_vq_elem_write() - copy bytes into a request's writable buffers
+ * @elem: a popped request
+ * @offset: byte offset into the concatenated writable buffers
+ * @buf: source
+ * @len: bytes to copy
+ *
+ * For status bytes and footers that may be split across descriptors (R15).
+ *
+ * Return: 0 on success; -EBADMSG if the writable buffers hold fewer than
+ * @offset + @len bytes (nothing is copied); -EINVAL if an argument is NULL.
+ */
+int xenvirtio_vq_elem_write(const struct xenvirtio_vq_elem *elem,
+			    uint32_t offset, const void *buf, uint32_t len);
+
+/**
  * xenvirtio_vq_should_notify() - whether to interrupt the driver now
  * @vq: the queue, after one or more pushes
  *
