@@ -24,6 +24,7 @@ struct drv_req {
 	void *token;
 	uint32_t in_len;
 	uint16_t ndesc;
+	uint16_t first; /* packed: ring position of the chain's head */
 };
 
 struct xenvirtio_vq_drv {
@@ -31,8 +32,13 @@ struct xenvirtio_vq_drv {
 	struct xenvirtio_dma *dma;
 	struct xv_broken broken;
 	uint64_t features;
-	bool event_idx;
+	bool event_idx, packed;
 	uint32_t num;
+	/* packed: positions and wrap counters, free buffer ids */
+	uint16_t pos, upos;
+	bool wrap, uwrap;
+	uint16_t *free_ids;
+	uint32_t nfree_ids;
 	void *ring;
 	uint64_t ring_dma;
 	size_t ring_size;
@@ -53,17 +59,19 @@ XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
 	struct xenvirtio_vq_drv *d;
 	int r;
 
+	bool packed = features & (1ULL << XENVIRTIO_F_RING_PACKED);
+
 	if (!ctx || !dma || !out || !size || size > XENVIRTIO_VQ_MAX_SIZE ||
-	    (size & (size - 1)) ||
-	    !(features & (1ULL << XENVIRTIO_F_VERSION_1)) ||
-	    (features & (1ULL << XENVIRTIO_F_RING_PACKED)))
+	    (!packed && (size & (size - 1))) ||
+	    !(features & (1ULL << XENVIRTIO_F_VERSION_1)))
 		return -EINVAL;
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	d->sh = calloc(size, sizeof(*d->sh));
 	d->req = calloc(size, sizeof(*d->req));
-	if (!d->sh || !d->req) {
+	d->free_ids = calloc(size, sizeof(*d->free_ids));
+	if (!d->sh || !d->req || !d->free_ids) {
 		r = -ENOMEM;
 		goto err;
 	}
@@ -71,12 +79,20 @@ XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
 	d->ctx = ctx;
 	d->features = features & ((1ULL << XENVIRTIO_F_VERSION_1) |
 				  (1ULL << XENVIRTIO_F_EVENT_IDX) |
-				  (1ULL << XENVIRTIO_F_ACCESS_PLATFORM));
+				  (1ULL << XENVIRTIO_F_ACCESS_PLATFORM) |
+				  (1ULL << XENVIRTIO_F_RING_PACKED));
+	d->packed = packed;
 	d->event_idx = features & (1ULL << XENVIRTIO_F_EVENT_IDX);
 	d->num = size;
 	d->avail_off = 16 * (size_t)size;
-	d->used_off = (d->avail_off + 6 + 2 * (size_t)size + 3) & ~(size_t)3;
-	d->ring_size = d->used_off + 6 + 8 * (size_t)size;
+	if (packed) {
+		d->used_off = d->avail_off + 4;
+		d->ring_size = d->used_off + 4;
+	} else {
+		d->used_off = (d->avail_off + 6 + 2 * (size_t)size + 3) &
+			      ~(size_t)3;
+		d->ring_size = d->used_off + 6 + 8 * (size_t)size;
+	}
 	r = xenvirtio_dma_alloc_coherent(dma, d->ring_size, &d->ring,
 					 &d->ring_dma);
 	if (r < 0)
@@ -90,6 +106,7 @@ XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
 err:
 	free(d->sh);
 	free(d->req);
+	free(d->free_ids);
 	free(d);
 	return r;
 }
@@ -156,14 +173,23 @@ XV_EXPORT int xenvirtio_vq_drv_reset(struct xenvirtio_vq_drv *d)
 	if (!d)
 		return -EINVAL;
 	for (i = 0; i < d->num; i++) {
+		uint16_t last;
+
 		if (d->req[i].ndesc &&
-		    release_chain(d, (uint16_t)i, d->req[i].ndesc) < 0)
+		    unmap_chain(d, d->packed ? d->req[i].first : (uint16_t)i,
+				d->req[i].ndesc, &last) < 0)
 			ret = -EIO;
 		d->req[i].ndesc = 0;
 	}
 	memset(d->ring, 0, d->ring_size);
-	for (i = 0; i < d->num; i++)
-		d->sh[i].next = (uint16_t)(i + 1);
+	for (i = 0; i < d->num; i++) {
+		/* split: free list; packed: ring order */
+		d->sh[i].next = (uint16_t)((i + 1) % d->num);
+		d->free_ids[i] = (uint16_t)(d->num - 1 - i);
+	}
+	d->nfree_ids = d->num;
+	d->pos = d->upos = 0;
+	d->wrap = d->uwrap = true;
 	d->free_head = 0;
 	d->num_free = d->num;
 	d->avail_idx = d->last_used = d->kicked = 0;
@@ -180,7 +206,162 @@ XV_EXPORT void xenvirtio_vq_drv_free(struct xenvirtio_vq_drv *d)
 				    d->ring_dma);
 	free(d->sh);
 	free(d->req);
+	free(d->free_ids);
 	free(d);
+}
+
+/* Packed layout (virtio 1.2 §2.8): descriptors written in ring order, the
+ * head's flags last, with release; the buffer id in every descriptor. */
+static int packed_add(struct xenvirtio_vq_drv *d, const struct iovec *out,
+		      unsigned int out_num, const struct iovec *in,
+		      unsigned int in_num, void *token)
+{
+	struct xenvirtio_dma_seg segs[SEGS_PER_BUF];
+	uint16_t id, p = d->pos, head = d->pos, head_flags = 0;
+	/* shadow entries come from the free list, not by ring position:
+	 * completions out of order free positions another chain held */
+	uint16_t k = d->free_head, shead = d->free_head;
+	bool w = d->wrap;
+	uint32_t used = 0, in_len = 0;
+	unsigned int b;
+	int r;
+
+	if (!d->nfree_ids)
+		return -ENOSPC;
+	id = d->free_ids[d->nfree_ids - 1];
+	for (b = 0; b < out_num + in_num; b++) {
+		const struct iovec *v = b < out_num ? &out[b] :
+						      &in[b - out_num];
+		enum xenvirtio_dma_dir dir = b < out_num ?
+						     XENVIRTIO_DMA_TO_DEVICE :
+						     XENVIRTIO_DMA_FROM_DEVICE;
+		uint32_t room = d->num_free - used, j;
+
+		if (!v->iov_base || !v->iov_len) {
+			r = -EINVAL;
+			goto undo;
+		}
+		if (!room) {
+			r = -ENOSPC;
+			goto undo;
+		}
+		r = xenvirtio_dma_map(d->dma, v->iov_base, v->iov_len, dir,
+				      segs, XV_MIN(room, SEGS_PER_BUF));
+		if (r == -E2BIG && room < SEGS_PER_BUF)
+			r = -ENOSPC;
+		if (r < 0)
+			goto undo;
+		for (j = 0; j < (uint32_t)r; j++) {
+			uint8_t *q = d->desc + 16 * (size_t)p;
+			bool last = b + 1 == out_num + in_num &&
+				    j + 1 == (uint32_t)r;
+			uint16_t f = (w ? XV_DESC_F_AVAIL : XV_DESC_F_USED) |
+				     (b >= out_num ? XV_DESC_F_WRITE : 0) |
+				     (last ? 0 : XV_DESC_F_NEXT);
+
+			d->sh[k].addr = segs[j].addr;
+			d->sh[k].len = segs[j].len;
+			d->sh[k].nsegs = j ? 0 : (uint16_t)r;
+			d->sh[k].dir = (uint8_t)dir;
+			k = d->sh[k].next;
+			xv_store_le64(q, segs[j].addr);
+			xv_store_le32(q + 8, segs[j].len);
+			xv_store_le16(q + 12, id);
+			if (used)
+				xv_store_le16(q + 14, f);
+			else
+				head_flags = f;
+			used++;
+			if (++p == d->num) {
+				p = 0;
+				w = !w;
+			}
+		}
+		if (b >= out_num)
+			in_len += (uint32_t)v->iov_len;
+	}
+	d->nfree_ids--;
+	d->num_free -= used;
+	d->req[id].token = token;
+	d->req[id].in_len = in_len;
+	d->req[id].ndesc = (uint16_t)used;
+	d->req[id].first = shead;
+	d->free_head = k;
+	d->pos = p;
+	d->wrap = w;
+	d->avail_idx = (uint16_t)(d->avail_idx + used);
+	/* the head is made available last (release) */
+	xv_store_le16_release(d->desc + 16 * (size_t)head + 14, head_flags);
+	return 0;
+undo:
+	if (used) {
+		uint16_t last;
+
+		unmap_chain(d, shead, used, &last);
+	}
+	return r;
+}
+
+static int packed_kick(struct xenvirtio_vq_drv *d)
+{
+	uint16_t flags = xv_load_le16(d->used + 2);
+	uint16_t old = d->kicked, new_idx = d->avail_idx;
+
+	d->kicked = new_idx;
+	if (flags == XV_EVENT_DISABLE)
+		return 0;
+	if (flags != XV_EVENT_DESC || !d->event_idx)
+		return 1;
+	{
+		/* avail_idx counts descriptors made available; the device
+		 * asks for a kick when position off (with wrap) is passed */
+		uint16_t off_wrap = xv_load_le16(d->used);
+		int32_t num = d->num, pos = d->pos, event = off_wrap & 0x7fff;
+		int32_t oldpos = pos - (uint16_t)(new_idx - old);
+
+		if (!!(off_wrap >> 15) != d->wrap)
+			event -= num;
+		return event >= oldpos && event < pos;
+	}
+}
+
+static int packed_get(struct xenvirtio_vq_drv *d, void **token,
+		      uint32_t *len)
+{
+	const uint8_t *q = d->desc + 16 * (size_t)d->upos;
+	uint16_t f = xv_load_le16_acquire(q + 14), id;
+	bool a = f & XV_DESC_F_AVAIL, u = f & XV_DESC_F_USED;
+	struct drv_req *rq;
+	uint32_t l;
+	int r;
+
+	if (a != d->uwrap || u != d->uwrap)
+		return 0;
+	id = xv_load_le16(q + 12);
+	l = xv_load_le32(q + 8);
+	if (id >= d->num || !d->req[id].ndesc)
+		return xv_break(d->ctx, &d->broken, "packed vq driver",
+				"used id %u not in flight (F6)", id);
+	rq = &d->req[id];
+	if (l > rq->in_len)
+		return xv_break(d->ctx, &d->broken, "packed vq driver",
+				"used len %u beyond %u writable bytes (F6)", l,
+				rq->in_len);
+	r = release_chain(d, rq->first, rq->ndesc);
+	d->upos = (uint16_t)(d->upos + rq->ndesc);
+	if (d->upos >= d->num) {
+		d->upos = (uint16_t)(d->upos - d->num);
+		d->uwrap = !d->uwrap;
+	}
+	rq->ndesc = 0;
+	d->free_ids[d->nfree_ids++] = id;
+	if (r < 0)
+		return xv_break(d->ctx, &d->broken, "packed vq driver",
+				"a buffer of request %u could not be revoked",
+				id);
+	*token = rq->token;
+	*len = l;
+	return 1;
 }
 
 XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
@@ -202,6 +383,8 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 		return -EIO;
 	if (out_num + in_num > d->num)
 		return -E2BIG;
+	if (d->packed)
+		return packed_add(d, out, out_num, in, in_num, token);
 	head = i = d->free_head;
 	for (b = 0; b < out_num + in_num; b++) {
 		const struct iovec *v = b < out_num ? &out[b] :
@@ -280,6 +463,8 @@ XV_EXPORT int xenvirtio_vq_drv_kick_prepare(struct xenvirtio_vq_drv *d)
 	if (d->broken.broken)
 		return -EIO;
 	xv_mb();
+	if (d->packed)
+		return packed_kick(d);
 	old = d->kicked;
 	new_idx = d->kicked = d->avail_idx;
 	if (d->event_idx)
@@ -302,6 +487,8 @@ XV_EXPORT int xenvirtio_vq_drv_get(struct xenvirtio_vq_drv *d, void **token,
 		return -EINVAL;
 	if (d->broken.broken)
 		return -EIO;
+	if (d->packed)
+		return packed_get(d, token, len);
 	idx = xv_load_le16_acquire(d->used + 2);
 	if (idx == d->last_used)
 		return 0;

@@ -18,6 +18,8 @@ static struct xenvirtio_vq_drv *drv;
 static struct xenvirtio_mapper *m;
 static struct xenvirtio_vq *vq;
 
+static bool packed;
+
 static void setup(void)
 {
 	struct xenvirtio_vq_config cfg;
@@ -41,7 +43,9 @@ static void setup(void)
 				 fctx, dma,
 				 (1ULL << XENVIRTIO_F_VERSION_1) |
 					 (1ULL << XENVIRTIO_F_EVENT_IDX) |
-					 (1ULL << XENVIRTIO_F_ACCESS_PLATFORM),
+					 (1ULL << XENVIRTIO_F_ACCESS_PLATFORM) |
+					 (packed ? 1ULL << XENVIRTIO_F_RING_PACKED
+						 : 0),
 				 64, &drv),
 			 0);
 	ck_assert_int_eq(xenvirtio_vq_drv_config(drv, &cfg), 0);
@@ -50,6 +54,18 @@ static void setup(void)
 			 0);
 	ck_assert_int_eq(xenvirtio_vq_new(m, 64, &vq), 0);
 	ck_assert_int_eq(xenvirtio_vq_enable(vq, &cfg), 0);
+}
+
+static void setup_split(void)
+{
+	packed = false;
+	setup();
+}
+
+static void setup_packed(void)
+{
+	packed = true;
+	setup();
 }
 
 static void teardown(void)
@@ -92,7 +108,7 @@ START_TEST(test_driver_device_random)
 	bool hbusy[8] = { false };
 	uint32_t seed = 4242, done = 0, sent = 0;
 	const char *vg = getenv("XV_VALGRIND");
-	uint32_t total = vg && *vg ? 200 : 1500, nospc = 0;
+	uint32_t total = vg && *vg ? 100 : 800, nospc = 0;
 	unsigned int i, k, j, inflight = 0;
 	int rc;
 
@@ -231,8 +247,8 @@ START_TEST(test_F6_used_id_and_len_validated)
 	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
 	ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 10), 0);
 	/* the device's used element, rewritten by a hostile device */
-	u = vq->device + 4;
-	xv_store_le32(u + 4, 11);
+	u = packed ? vq->desc + 8 : vq->device + 8;
+	xv_store_le32(u, 11);
 	ck_assert_int_eq(xenvirtio_vq_drv_get(drv, &tok, &len), -EIO);
 	ck_assert_int_eq(xenvirtio_vq_drv_get(drv, &tok, &len), -EIO);
 	ck_assert_int_eq(xenvirtio_vq_drv_reset(drv), 0);
@@ -249,7 +265,10 @@ START_TEST(test_F6_used_id_and_len_validated)
 	rec = &vq->recs[e.priv_slot];
 	(void)rec;
 	ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 3), 0);
-	xv_store_le32(vq->device + 4, 63); /* id not in flight */
+	if (packed) /* id not in flight */
+		xv_store_le16(vq->desc + 12, 63);
+	else
+		xv_store_le32(vq->device + 4, 63);
 	ck_assert_int_eq(xenvirtio_vq_drv_get(drv, &tok, &len), -EIO);
 	ck_assert_int_eq(xenvirtio_vq_drv_reset(drv), 0);
 }
@@ -292,9 +311,16 @@ END_TEST
 int main(void)
 {
 	Suite *s = suite_create("vq-driver");
-	TCase *tc = tcase_create("sim");
+	TCase *tc = tcase_create("split");
 
-	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_checked_fixture(tc, setup_split, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_driver_device_random);
+	tcase_add_test(tc, test_F6_used_id_and_len_validated);
+	tcase_add_test(tc, test_driver_add_errors);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("packed");
+	tcase_add_checked_fixture(tc, setup_packed, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_driver_device_random);
 	tcase_add_test(tc, test_F6_used_id_and_len_validated);

@@ -230,13 +230,14 @@ int xenvirtio_vq_set_notification(struct xenvirtio_vq *vq, bool enable);
 /**
  * DOC: virtqueues, driver side
  *
- * The driver side of a split virtqueue for frontend ports and tests: the
+ * The driver side of a split or packed virtqueue for frontend ports and
+ * tests: the
  * rings live in coherent memory of a &struct xenvirtio_dma handle; each
  * buffer added is mapped through that handle (read-only grants for
  * device-readable buffers) and unmapped when its used element is collected.
  * What the device writes (used id, length, index) is validated (F6); a
  * device that breaks the protocol breaks the queue (-EIO until reset).
- * Indirect tables and the packed layout are not offered by this side yet.
+ * Indirect tables are not offered by this side yet.
  *
  * Context: one thread at a time per queue. Adding and collecting allocate
  * nothing.
@@ -244,16 +245,16 @@ int xenvirtio_vq_set_notification(struct xenvirtio_vq *vq, bool enable);
 struct xenvirtio_vq_drv;
 
 /**
- * xenvirtio_vq_drv_new() - a driver-side split queue with its rings
+ * xenvirtio_vq_drv_new() - a driver-side queue with its rings
  * @ctx: the context @dma was opened on (for logging)
  * @dma: the device's DMA handle (outlives the queue)
- * @features: negotiated features; VERSION_1 required, EVENT_IDX honoured,
- *	RING_PACKED refused
- * @size: queue size, a power of two, 1..32768
+ * @features: negotiated features; VERSION_1 required; RING_PACKED selects
+ *	the packed layout; EVENT_IDX honoured
+ * @size: queue size, 1..32768; a power of two for split
  * @out: the new queue
  *
- * Return: 0 on success; -EINVAL if an argument is NULL, @size is not a
- * power of two in range, VERSION_1 is missing or RING_PACKED is set;
+ * Return: 0 on success; -EINVAL if an argument is NULL, @size is out of
+ * range (or not a power of two for split), or VERSION_1 is missing;
  * -ENOMEM if out of memory; a negative errno of
  * xenvirtio_dma_alloc_coherent() (-ENOSPC, -EIO, ...).
  */
@@ -318,10 +319,10 @@ int xenvirtio_vq_drv_kick_prepare(struct xenvirtio_vq_drv *drv);
  * Unmaps the request's buffers (copying bounced data back) first.
  *
  * Return: 1 if a request was collected; 0 if none is pending; -EIO if the
- * queue is broken, now or before: the device wrote a used index more than
- * the queue size ahead, an id that is not in flight, or a length beyond
- * the writable buffers (F6), or a buffer could not be revoked; -EINVAL if
- * an argument is NULL.
+ * queue is broken, now or before: the device wrote a used index more
+ * than the queue size ahead (split), an id that is not in flight, or a
+ * length beyond the writable buffers (F6), or a buffer could not be
+ * revoked; -EINVAL if an argument is NULL.
  */
 int xenvirtio_vq_drv_get(struct xenvirtio_vq_drv *drv, void **token,
 			 uint32_t *len);
