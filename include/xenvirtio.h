@@ -19,5 +19,6 @@
 #include <xenvirtio/dma.h>
 #include <xenvirtio/mmio.h>
 #include <xenvirtio/policy.h>
+#include <xenvirtio/virtqueue.h>
 
 #endif /* XENVIRTIO_H */

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * xenvirtio-bench: device-side cost of split and packed virtqueues per
+ * request shape and translation strategy. One JSON object per scenario.
+ *
+ *   xenvirtio-bench [--iterations N] [--only NAME] [--world PATH]
+ *
+ * Strategies: identity (no grants: the ceiling), per-desc (one grant map
+ * call per descriptor: what most backends do), batch (one call per chain
+ * and access kind: ours), copy (batch, plus grant copy for buffers up to
+ * 64 bytes). Grant strategies run on the simulated platform, frontend and
+ * backend as two domains of this process. The driver side is a minimal
+ * ring writer (tests/test-vq-tdrv.h); its cost is included in requests/s.
+ *
+ * For instructions per descriptor run one scenario under callgrind, e.g.
+ *   valgrind --tool=callgrind --toggle-collect=xenvirtio_vq_pop \
+ *     --toggle-collect=xenvirtio_vq_push \
+ *     xenvirtio-bench --only split-block-identity-q256 --iterations 100000
+ * and divide the instructions by iterations x descriptors (10 for block).
+ */
+#include "vq_internal.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <xenvirtio.h>
+
+#include "test-vq-tdrv.h"
+
+#define DATA 0x200000u /* past the largest rings */
+#define REGION (DATA + 0x80000u)
+#define GFRAMES (REGION / 4096)
+
+enum shape { SHAPE_4K, SHAPE_BLOCK, SHAPE_64K };
+static const char *const shape_name[] = { "4k", "block", "64k" };
+enum strat { ST_IDENTITY, ST_PERDESC, ST_BATCH, ST_COPY };
+static const char *const strat_name[] = { "identity", "per-desc", "batch",
+					  "copy" };
+
+static unsigned int make_shape(enum shape s, struct tbuf *b)
+{
+	unsigned int i;
+
+	switch (s) {
+	case SHAPE_4K:
+		b[0] = (struct tbuf){ DATA, 4096, true };
+		return 1;
+	case SHAPE_BLOCK:
+		b[0] = (struct tbuf){ DATA, 16, false };
+		for (i = 0; i < 8; i++)
+			b[1 + i] = (struct tbuf){ DATA + 4096 * (1 + i), 4096,
+						  true };
+		b[9] = (struct tbuf){ DATA + 4096 * 9, 1, true };
+		return 10;
+	case SHAPE_64K:
+	default:
+		b[0] = (struct tbuf){ DATA, 65536, true };
+		return 1;
+	}
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+struct world {
+	struct xenvirtio_ctx *front, *back;
+	uint8_t *gmem;
+};
+
+static int world_open(struct world *w, const char *path)
+{
+	char spec[300];
+	struct xv_platform *p;
+	void *va;
+	unsigned int i;
+	int r;
+
+	unlink(path);
+	r = xenvirtio_sim_world_create(path, 2, GFRAMES + 16, 4096);
+	if (r < 0)
+		return r;
+	snprintf(spec, sizeof(spec), "sim:%s,domid=1", path);
+	r = xenvirtio_ctx_open(spec, &w->front);
+	if (r < 0)
+		return r;
+	snprintf(spec, sizeof(spec), "sim:%s,domid=0", path);
+	r = xenvirtio_ctx_open(spec, &w->back);
+	if (r < 0)
+		return r;
+	p = xv_plat(w->front);
+	r = p->ops->frames_alloc(p, GFRAMES, &va);
+	if (r < 0)
+		return r;
+	w->gmem = va;
+	for (i = 0; i < GFRAMES; i++) {
+		uint64_t gfn;
+
+		r = p->ops->frame_lookup(p, w->gmem + i * 4096ul, &gfn);
+		if (r < 0)
+			return r;
+		r = p->ops->grant_access(p, 8 + i, 0, gfn, false);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int run(bool packed, enum shape sh, enum strat st, uint32_t qsize,
+	       unsigned long iters, struct world *w, const char *only)
+{
+	char name[96];
+	struct xenvirtio_ctx *lctx = NULL;
+	struct xenvirtio_mapper *m = NULL;
+	struct xenvirtio_vq *vq = NULL;
+	struct xenvirtio_vq_config cfg;
+	struct xenvirtio_mapper_stats s0, s1;
+	struct xenvirtio_vq_elem e;
+	struct iovec iov[16];
+	struct tbuf b[10];
+	struct tdrv t;
+	uint8_t *mem = NULL;
+	unsigned int n = make_shape(sh, b);
+	unsigned long i;
+	uint32_t id, len;
+	double t0, dt;
+	int r = -1;
+
+	snprintf(name, sizeof(name), "%s-%s-%s-q%u", packed ? "packed" : "split",
+		 shape_name[sh], strat_name[st], qsize);
+	if (only && strcmp(only, name))
+		return 0;
+	if (st == ST_IDENTITY) {
+		mem = aligned_alloc(4096, REGION);
+		if (!mem)
+			goto out;
+		/* identity needs no platform: a bare, silent context */
+		lctx = calloc(1, sizeof(*lctx));
+		if (!lctx ||
+		    xenvirtio_mapper_open_identity(lctx, mem, REGION, &m) < 0)
+			goto out;
+	} else {
+		if (!w->back)
+			return 0;
+		mem = w->gmem;
+		if (xenvirtio_mapper_open(w->back, XENVIRTIO_MAPPER_GRANT, 1,
+					  &m) < 0)
+			goto out;
+		if (st == ST_PERDESC)
+			xenvirtio_mapper_set_strategy(m,
+						      XENVIRTIO_MAPPER_PER_DESC);
+		if (st == ST_COPY &&
+		    xenvirtio_mapper_set_copy_threshold(m, 64) < 0)
+			goto out;
+	}
+	if (xenvirtio_vq_new(m, qsize, &vq) < 0)
+		goto out;
+	tdrv_init(&t, mem, 0, qsize, packed, false, st != ST_IDENTITY);
+	tdrv_config(&t, &cfg, 0);
+	if (xenvirtio_vq_enable(vq, &cfg) < 0)
+		goto out;
+	e.iov = iov;
+	e.iov_cap = 16;
+	xenvirtio_mapper_get_stats(m, &s0);
+	t0 = now();
+	for (i = 0; i < iters; i++) {
+		t.next_desc = 0;
+		tdrv_add(&t, b, n, false, 0);
+		if (xenvirtio_vq_pop(vq, &e) != 1)
+			goto out;
+		if (xenvirtio_vq_push(vq, &e, e.in_len) < 0)
+			goto out;
+		if (tdrv_get_used(&t, &id, &len, n) != 1)
+			goto out;
+	}
+	dt = now() - t0;
+	xenvirtio_mapper_get_stats(m, &s1);
+	printf("{\"scenario\":\"%s\",\"ring\":\"%s\",\"shape\":\"%s\","
+	       "\"strategy\":\"%s\",\"queue_size\":%u,\"requests\":%lu,"
+	       "\"descriptors_per_request\":%u,\"requests_per_s\":%.0f,"
+	       "\"ns_per_request\":%.1f,\"map_calls_per_request\":%.3f,"
+	       "\"unmap_calls_per_request\":%.3f,"
+	       "\"frames_mapped_per_request\":%.3f,"
+	       "\"copies_per_request\":%.3f,\"bytes_copied_per_request\":%.1f}\n",
+	       name, packed ? "packed" : "split", shape_name[sh],
+	       strat_name[st], qsize, iters, n, iters / dt, dt * 1e9 / iters,
+	       (double)(s1.map_calls - s0.map_calls) / iters,
+	       (double)(s1.unmap_calls - s0.unmap_calls) / iters,
+	       (double)(s1.frames_mapped - s0.frames_mapped) / iters,
+	       (double)(s1.copy_ops - s0.copy_ops) / iters,
+	       (double)(s1.bytes_copied - s0.bytes_copied) / iters);
+	fflush(stdout);
+	r = 0;
+out:
+	if (r < 0)
+		fprintf(stderr, "scenario %s failed\n", name);
+	xenvirtio_vq_free(vq);
+	xenvirtio_mapper_close(m);
+	if (st == ST_IDENTITY) {
+		free(lctx);
+		free(mem);
+	}
+	return r;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "iterations", required_argument, NULL, 'i' },
+		{ "only", required_argument, NULL, 'o' },
+		{ "world", required_argument, NULL, 'w' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long iters = 200000, giters;
+	const char *only = NULL;
+	char path[256];
+	struct world w = { 0 };
+	uint32_t qs[] = { 64, 256, 4096, 32768 };
+	int c, p, s, st, fail = 0;
+	unsigned int k;
+
+	snprintf(path, sizeof(path), "/tmp/xv-bench-%d", (int)getpid());
+	while ((c = getopt_long(argc, argv, "i:o:w:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			iters = strtoul(optarg, NULL, 0);
+			break;
+		case 'o':
+			only = optarg;
+			break;
+		case 'w':
+			snprintf(path, sizeof(path), "%s", optarg);
+			break;
+		default:
+			fprintf(stderr,
+				"usage: %s [--iterations N] [--only NAME] [--world PATH]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	giters = iters / 10 ? iters / 10 : 1; /* grant scenarios are slower */
+	if (!only || !strstr(only, "identity")) {
+		if (world_open(&w, path) < 0) {
+			fprintf(stderr, "no simulated world: identity only\n");
+			w.back = NULL;
+		}
+	}
+	for (p = 0; p < 2; p++)
+		for (s = 0; s < 3; s++)
+			for (st = 0; st < 4; st++)
+				fail |= run(p, s, st, 256,
+					    st == ST_IDENTITY ? iters : giters,
+					    &w, only);
+	/* flatness: block requests, identity, queue size 64 .. 32768 */
+	for (p = 0; p < 2; p++)
+		for (k = 0; k < XV_ARRAY_SIZE(qs); k++)
+			if (qs[k] != 256)
+				fail |= run(p, SHAPE_BLOCK, ST_IDENTITY, qs[k],
+					    iters, &w, only);
+	if (w.front)
+		xenvirtio_ctx_close(w.front);
+	if (w.back)
+		xenvirtio_ctx_close(w.back);
+	if (w.back || w.front)
+		xenvirtio_sim_world_destroy(path);
+	return fail ? 1 : 0;
+}

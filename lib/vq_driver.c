@@ -1,0 +1,522 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Split virtqueue, driver side: rings in coherent DMA memory, buffers
+ * mapped through the frontend DMA layer, used elements validated (F6).
+ * The chain order and mappings are kept in private shadow state: nothing
+ * the device can write is trusted for unmapping.
+ */
+#include "vq_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SEGS_PER_BUF 64u
+
+struct drv_desc {
+	uint64_t addr;
+	uint32_t len;
+	uint16_t next;	    /* private chain / free list */
+	uint16_t nsegs;	    /* first segment of a mapping: its count */
+	uint8_t dir;	    /* enum xenvirtio_dma_dir of the mapping */
+};
+
+struct drv_req {
+	void *token;
+	uint32_t in_len;
+	uint16_t ndesc;
+	uint16_t first; /* packed: ring position of the chain's head */
+};
+
+struct xenvirtio_vq_drv {
+	struct xenvirtio_ctx *ctx;
+	struct xenvirtio_dma *dma;
+	struct xv_broken broken;
+	uint64_t features;
+	bool event_idx, packed;
+	uint32_t num;
+	/* packed: positions and wrap counters, free buffer ids */
+	uint16_t pos, upos;
+	bool wrap, uwrap;
+	uint16_t *free_ids;
+	uint32_t nfree_ids;
+	void *ring;
+	uint64_t ring_dma;
+	size_t ring_size;
+	size_t avail_off, used_off;
+	uint8_t *desc, *avail, *used;
+	uint16_t avail_idx, last_used, kicked;
+	uint16_t free_head;
+	uint32_t num_free;
+	struct drv_desc *sh;
+	struct drv_req *req;
+};
+
+XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
+				   struct xenvirtio_dma *dma,
+				   uint64_t features, uint32_t size,
+				   struct xenvirtio_vq_drv **out)
+{
+	struct xenvirtio_vq_drv *d;
+	int r;
+
+	bool packed = features & (1ULL << XENVIRTIO_F_RING_PACKED);
+
+	if (!ctx || !dma || !out || !size || size > XENVIRTIO_VQ_MAX_SIZE ||
+	    (!packed && (size & (size - 1))) ||
+	    !(features & (1ULL << XENVIRTIO_F_VERSION_1)))
+		return -EINVAL;
+	d = calloc(1, sizeof(*d));
+	if (!d)
+		return -ENOMEM;
+	d->sh = calloc(size, sizeof(*d->sh));
+	d->req = calloc(size, sizeof(*d->req));
+	d->free_ids = calloc(size, sizeof(*d->free_ids));
+	if (!d->sh || !d->req || !d->free_ids) {
+		r = -ENOMEM;
+		goto err;
+	}
+	d->dma = dma;
+	d->ctx = ctx;
+	d->features = features & ((1ULL << XENVIRTIO_F_VERSION_1) |
+				  (1ULL << XENVIRTIO_F_EVENT_IDX) |
+				  (1ULL << XENVIRTIO_F_ACCESS_PLATFORM) |
+				  (1ULL << XENVIRTIO_F_RING_PACKED));
+	d->packed = packed;
+	d->event_idx = features & (1ULL << XENVIRTIO_F_EVENT_IDX);
+	d->num = size;
+	d->avail_off = 16 * (size_t)size;
+	if (packed) {
+		d->used_off = d->avail_off + 4;
+		d->ring_size = d->used_off + 4;
+	} else {
+		d->used_off = (d->avail_off + 6 + 2 * (size_t)size + 3) &
+			      ~(size_t)3;
+		d->ring_size = d->used_off + 6 + 8 * (size_t)size;
+	}
+	r = xenvirtio_dma_alloc_coherent(dma, d->ring_size, &d->ring,
+					 &d->ring_dma);
+	if (r < 0)
+		goto err;
+	d->desc = d->ring;
+	d->avail = d->desc + d->avail_off;
+	d->used = d->desc + d->used_off;
+	xenvirtio_vq_drv_reset(d);
+	*out = d;
+	return 0;
+err:
+	free(d->sh);
+	free(d->req);
+	free(d->free_ids);
+	free(d);
+	return r;
+}
+
+XV_EXPORT int xenvirtio_vq_drv_config(const struct xenvirtio_vq_drv *d,
+				      struct xenvirtio_vq_config *cfg)
+{
+	if (!d || !cfg)
+		return -EINVAL;
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->features = d->features;
+	cfg->size = d->num;
+	cfg->desc_addr = d->ring_dma;
+	cfg->driver_addr = d->ring_dma + d->avail_off;
+	cfg->device_addr = d->ring_dma + d->used_off;
+	return 0;
+}
+
+/* Unmap the mappings of the private chain of @n descriptors from @i; the
+ * index of its last descriptor goes to *@last. */
+static int unmap_chain(struct xenvirtio_vq_drv *d, uint16_t i, uint32_t n,
+		       uint16_t *last)
+{
+	struct xenvirtio_dma_seg segs[SEGS_PER_BUF];
+	uint32_t k = 0;
+	int ret = 0;
+
+	*last = i;
+	while (k < n) {
+		uint16_t m = d->sh[i].nsegs, j;
+		uint8_t dir = d->sh[i].dir;
+
+		for (j = 0; j < m && k < n; j++, k++) {
+			segs[j].addr = d->sh[i].addr;
+			segs[j].len = d->sh[i].len;
+			*last = i;
+			i = d->sh[i].next;
+		}
+		if (xenvirtio_dma_unmap(d->dma, segs, j,
+					(enum xenvirtio_dma_dir)dir) < 0)
+			ret = -EIO;
+	}
+	return ret;
+}
+
+/* Unmap a request's chain and give its descriptors back. */
+static int release_chain(struct xenvirtio_vq_drv *d, uint16_t first,
+			 uint32_t n)
+{
+	uint16_t last;
+	int ret = unmap_chain(d, first, n, &last);
+
+	d->sh[last].next = d->free_head;
+	d->free_head = first;
+	d->num_free += n;
+	return ret;
+}
+
+XV_EXPORT int xenvirtio_vq_drv_reset(struct xenvirtio_vq_drv *d)
+{
+	uint32_t i;
+	int ret = 0;
+
+	if (!d)
+		return -EINVAL;
+	for (i = 0; i < d->num; i++) {
+		uint16_t last;
+
+		if (d->req[i].ndesc &&
+		    unmap_chain(d, d->packed ? d->req[i].first : (uint16_t)i,
+				d->req[i].ndesc, &last) < 0)
+			ret = -EIO;
+		d->req[i].ndesc = 0;
+	}
+	memset(d->ring, 0, d->ring_size);
+	for (i = 0; i < d->num; i++) {
+		/* split: free list; packed: ring order */
+		d->sh[i].next = (uint16_t)((i + 1) % d->num);
+		d->free_ids[i] = (uint16_t)(d->num - 1 - i);
+	}
+	d->nfree_ids = d->num;
+	d->pos = d->upos = 0;
+	d->wrap = d->uwrap = true;
+	d->free_head = 0;
+	d->num_free = d->num;
+	d->avail_idx = d->last_used = d->kicked = 0;
+	xv_broken_clear(&d->broken);
+	return ret;
+}
+
+XV_EXPORT void xenvirtio_vq_drv_free(struct xenvirtio_vq_drv *d)
+{
+	if (!d)
+		return;
+	xenvirtio_vq_drv_reset(d);
+	xenvirtio_dma_free_coherent(d->dma, d->ring, d->ring_size,
+				    d->ring_dma);
+	free(d->sh);
+	free(d->req);
+	free(d->free_ids);
+	free(d);
+}
+
+/* Packed layout (virtio 1.2 §2.8): descriptors written in ring order, the
+ * head's flags last, with release; the buffer id in every descriptor. */
+static int packed_add(struct xenvirtio_vq_drv *d, const struct iovec *out,
+		      unsigned int out_num, const struct iovec *in,
+		      unsigned int in_num, void *token)
+{
+	struct xenvirtio_dma_seg segs[SEGS_PER_BUF];
+	uint16_t id, p = d->pos, head = d->pos, head_flags = 0;
+	/* shadow entries come from the free list, not by ring position:
+	 * completions out of order free positions another chain held */
+	uint16_t k = d->free_head, shead = d->free_head;
+	bool w = d->wrap;
+	uint32_t used = 0, in_len = 0;
+	unsigned int b;
+	int r;
+
+	if (!d->nfree_ids)
+		return -ENOSPC;
+	id = d->free_ids[d->nfree_ids - 1];
+	for (b = 0; b < out_num + in_num; b++) {
+		const struct iovec *v = b < out_num ? &out[b] :
+						      &in[b - out_num];
+		enum xenvirtio_dma_dir dir = b < out_num ?
+						     XENVIRTIO_DMA_TO_DEVICE :
+						     XENVIRTIO_DMA_FROM_DEVICE;
+		uint32_t room = d->num_free - used, j;
+
+		if (!v->iov_base || !v->iov_len) {
+			r = -EINVAL;
+			goto undo;
+		}
+		if (!room) {
+			r = -ENOSPC;
+			goto undo;
+		}
+		r = xenvirtio_dma_map(d->dma, v->iov_base, v->iov_len, dir,
+				      segs, XV_MIN(room, SEGS_PER_BUF));
+		if (r == -E2BIG && room < SEGS_PER_BUF)
+			r = -ENOSPC;
+		if (r < 0)
+			goto undo;
+		for (j = 0; j < (uint32_t)r; j++) {
+			uint8_t *q = d->desc + 16 * (size_t)p;
+			bool last = b + 1 == out_num + in_num &&
+				    j + 1 == (uint32_t)r;
+			uint16_t f = (w ? XV_DESC_F_AVAIL : XV_DESC_F_USED) |
+				     (b >= out_num ? XV_DESC_F_WRITE : 0) |
+				     (last ? 0 : XV_DESC_F_NEXT);
+
+			d->sh[k].addr = segs[j].addr;
+			d->sh[k].len = segs[j].len;
+			d->sh[k].nsegs = j ? 0 : (uint16_t)r;
+			d->sh[k].dir = (uint8_t)dir;
+			k = d->sh[k].next;
+			xv_store_le64(q, segs[j].addr);
+			xv_store_le32(q + 8, segs[j].len);
+			xv_store_le16(q + 12, id);
+			if (used)
+				xv_store_le16(q + 14, f);
+			else
+				head_flags = f;
+			used++;
+			if (++p == d->num) {
+				p = 0;
+				w = !w;
+			}
+		}
+		if (b >= out_num)
+			in_len += (uint32_t)v->iov_len;
+	}
+	d->nfree_ids--;
+	d->num_free -= used;
+	d->req[id].token = token;
+	d->req[id].in_len = in_len;
+	d->req[id].ndesc = (uint16_t)used;
+	d->req[id].first = shead;
+	d->free_head = k;
+	d->pos = p;
+	d->wrap = w;
+	d->avail_idx = (uint16_t)(d->avail_idx + used);
+	/* the head is made available last (release) */
+	xv_store_le16_release(d->desc + 16 * (size_t)head + 14, head_flags);
+	return 0;
+undo:
+	if (used) {
+		uint16_t last;
+
+		unmap_chain(d, shead, used, &last);
+	}
+	return r;
+}
+
+static int packed_kick(struct xenvirtio_vq_drv *d)
+{
+	uint16_t flags = xv_load_le16(d->used + 2);
+	uint16_t old = d->kicked, new_idx = d->avail_idx;
+
+	d->kicked = new_idx;
+	if (flags == XV_EVENT_DISABLE)
+		return 0;
+	if (flags != XV_EVENT_DESC || !d->event_idx)
+		return 1;
+	{
+		/* avail_idx counts descriptors made available; the device
+		 * asks for a kick when position off (with wrap) is passed */
+		uint16_t off_wrap = xv_load_le16(d->used);
+		int32_t num = d->num, pos = d->pos, event = off_wrap & 0x7fff;
+		int32_t oldpos = pos - (uint16_t)(new_idx - old);
+
+		if (!!(off_wrap >> 15) != d->wrap)
+			event -= num;
+		return event >= oldpos && event < pos;
+	}
+}
+
+static int packed_get(struct xenvirtio_vq_drv *d, void **token,
+		      uint32_t *len)
+{
+	const uint8_t *q = d->desc + 16 * (size_t)d->upos;
+	uint16_t f = xv_load_le16_acquire(q + 14), id;
+	bool a = f & XV_DESC_F_AVAIL, u = f & XV_DESC_F_USED;
+	struct drv_req *rq;
+	uint32_t l;
+	int r;
+
+	if (a != d->uwrap || u != d->uwrap)
+		return 0;
+	id = xv_load_le16(q + 12);
+	l = xv_load_le32(q + 8);
+	if (id >= d->num || !d->req[id].ndesc)
+		return xv_break(d->ctx, &d->broken, "packed vq driver",
+				"used id %u not in flight (F6)", id);
+	rq = &d->req[id];
+	if (l > rq->in_len)
+		return xv_break(d->ctx, &d->broken, "packed vq driver",
+				"used len %u beyond %u writable bytes (F6)", l,
+				rq->in_len);
+	r = release_chain(d, rq->first, rq->ndesc);
+	d->upos = (uint16_t)(d->upos + rq->ndesc);
+	if (d->upos >= d->num) {
+		d->upos = (uint16_t)(d->upos - d->num);
+		d->uwrap = !d->uwrap;
+	}
+	rq->ndesc = 0;
+	d->free_ids[d->nfree_ids++] = id;
+	if (r < 0)
+		return xv_break(d->ctx, &d->broken, "packed vq driver",
+				"a buffer of request %u could not be revoked",
+				id);
+	*token = rq->token;
+	*len = l;
+	return 1;
+}
+
+XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
+				   const struct iovec *out,
+				   unsigned int out_num,
+				   const struct iovec *in, unsigned int in_num,
+				   void *token)
+{
+	struct xenvirtio_dma_seg segs[SEGS_PER_BUF];
+	uint16_t head, i, prev = 0;
+	uint32_t used = 0, in_len = 0;
+	unsigned int b;
+	int r;
+
+	if (!d || !token || (out_num && !out) || (in_num && !in) ||
+	    !(out_num + in_num))
+		return -EINVAL;
+	if (d->broken.broken)
+		return -EIO;
+	if (out_num + in_num > d->num)
+		return -E2BIG;
+	if (d->packed)
+		return packed_add(d, out, out_num, in, in_num, token);
+	head = i = d->free_head;
+	for (b = 0; b < out_num + in_num; b++) {
+		const struct iovec *v = b < out_num ? &out[b] :
+						      &in[b - out_num];
+		enum xenvirtio_dma_dir dir = b < out_num ?
+						     XENVIRTIO_DMA_TO_DEVICE :
+						     XENVIRTIO_DMA_FROM_DEVICE;
+		uint32_t room = d->num_free - used, j;
+
+		if (!v->iov_base || !v->iov_len) {
+			r = -EINVAL;
+			goto undo;
+		}
+		if (!room) {
+			r = -ENOSPC;
+			goto undo;
+		}
+		r = xenvirtio_dma_map(d->dma, v->iov_base, v->iov_len, dir,
+				      segs, XV_MIN(room, SEGS_PER_BUF));
+		if (r == -E2BIG && room < SEGS_PER_BUF)
+			r = -ENOSPC; /* may fit once descriptors return */
+		if (r < 0)
+			goto undo;
+		for (j = 0; j < (uint32_t)r; j++) {
+			uint8_t *p = d->desc + 16 * (size_t)i;
+
+			d->sh[i].addr = segs[j].addr;
+			d->sh[i].len = segs[j].len;
+			d->sh[i].nsegs = j ? 0 : (uint16_t)r;
+			d->sh[i].dir = (uint8_t)dir;
+			xv_store_le64(p, segs[j].addr);
+			xv_store_le32(p + 8, segs[j].len);
+			xv_store_le16(p + 12, XV_DESC_F_NEXT |
+					     (b >= out_num ? XV_DESC_F_WRITE :
+							     0));
+			xv_store_le16(p + 14, d->sh[i].next);
+			prev = i;
+			i = d->sh[i].next;
+			used++;
+		}
+		if (b >= out_num)
+			in_len += (uint32_t)v->iov_len;
+	}
+	/* end of chain */
+	xv_store_le16(d->desc + 16 * (size_t)prev + 12,
+		      xv_load_le16(d->desc + 16 * (size_t)prev + 12) &
+			      ~XV_DESC_F_NEXT);
+	d->free_head = i;
+	d->num_free -= used;
+	d->req[head].token = token;
+	d->req[head].in_len = in_len;
+	d->req[head].ndesc = (uint16_t)used;
+	xv_store_le16(d->avail + 4 + 2 * (size_t)(d->avail_idx & (d->num - 1)),
+		      head);
+	d->avail_idx++;
+	/* descriptors and ring entry before the index */
+	xv_store_le16_release(d->avail + 2, d->avail_idx);
+	return 0;
+undo:
+	if (used) {
+		/* the descriptors used so far are the free list's first ones:
+		 * unmap them and leave the list as it was */
+		uint16_t last;
+
+		unmap_chain(d, head, used, &last);
+	}
+	return r;
+}
+
+XV_EXPORT int xenvirtio_vq_drv_kick_prepare(struct xenvirtio_vq_drv *d)
+{
+	uint16_t old, new_idx;
+
+	if (!d)
+		return -EINVAL;
+	if (d->broken.broken)
+		return -EIO;
+	xv_mb();
+	if (d->packed)
+		return packed_kick(d);
+	old = d->kicked;
+	new_idx = d->kicked = d->avail_idx;
+	if (d->event_idx)
+		return xv_need_event(xv_load_le16(d->used + 4 +
+						  8 * (size_t)d->num),
+				     new_idx, old);
+	return !(xv_load_le16(d->used) & XV_USED_F_NO_NOTIFY);
+}
+
+XV_EXPORT int xenvirtio_vq_drv_get(struct xenvirtio_vq_drv *d, void **token,
+				   uint32_t *len)
+{
+	uint16_t idx;
+	uint32_t id, l;
+	const uint8_t *e;
+	struct drv_req *rq;
+	int r;
+
+	if (!d || !token || !len)
+		return -EINVAL;
+	if (d->broken.broken)
+		return -EIO;
+	if (d->packed)
+		return packed_get(d, token, len);
+	idx = xv_load_le16_acquire(d->used + 2);
+	if (idx == d->last_used)
+		return 0;
+	if ((uint16_t)(idx - d->last_used) > d->num)
+		return xv_break(d->ctx, &d->broken, "split vq driver",
+				"used idx %u runs ahead of %u (F6)", idx,
+				d->last_used);
+	e = d->used + 4 + 8 * (size_t)(d->last_used & (d->num - 1));
+	id = xv_load_le32(e);
+	l = xv_load_le32(e + 4);
+	if (id >= d->num || !d->req[id].ndesc)
+		return xv_break(d->ctx, &d->broken, "split vq driver",
+				"used id %u not in flight (F6)", id);
+	rq = &d->req[id];
+	if (l > rq->in_len)
+		return xv_break(d->ctx, &d->broken, "split vq driver",
+				"used len %u beyond %u writable bytes (F6)", l,
+				rq->in_len);
+	r = release_chain(d, (uint16_t)id, rq->ndesc);
+	rq->ndesc = 0;
+	d->last_used++;
+	if (d->event_idx)
+		xv_store_le16(d->avail + 4 + 2 * (size_t)d->num, d->last_used);
+	if (r < 0)
+		return xv_break(d->ctx, &d->broken, "split vq driver",
+				"a buffer of request %u could not be revoked",
+				id);
+	*token = rq->token;
+	*len = l;
+	return 1;
+}

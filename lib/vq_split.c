@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Split virtqueue, device side (virtio 1.2 §2.7): descriptor table, driver's
+ * available ring, device's used ring.
+ */
+#include "vq_internal.h"
+
+/* Layout offsets. */
+#define AVAIL_FLAGS 0
+#define AVAIL_IDX 2
+#define AVAIL_RING 4
+#define USED_FLAGS 0
+#define USED_IDX 2
+#define USED_RING 4
+
+static int split_enable(struct xenvirtio_vq *vq,
+			const struct xenvirtio_vq_config *cfg)
+{
+	uint64_t n = cfg->size, ev = vq->event_idx ? 2 : 0;
+	int r;
+
+	/* S2 */
+	if (n & (n - 1)) {
+		xv_warn(vq->ctx, "split vq: size %u not a power of 2",
+			cfg->size);
+		return -EINVAL;
+	}
+	/* S3: alignment, then the whole area mapped */
+	if ((cfg->desc_addr & 15) || (cfg->driver_addr & 1) ||
+	    (cfg->device_addr & 3)) {
+		xv_warn(vq->ctx, "split vq: misaligned ring address");
+		return -EINVAL;
+	}
+	r = xv_mapper_map_ring(vq->m, cfg->desc_addr, 16 * n, &vq->ring[0]);
+	if (r < 0)
+		goto err;
+	r = xv_mapper_map_ring(vq->m, cfg->driver_addr, 4 + 2 * n + ev,
+			       &vq->ring[1]);
+	if (r < 0)
+		goto err;
+	r = xv_mapper_map_ring(vq->m, cfg->device_addr, 4 + 8 * n + ev,
+			       &vq->ring[2]);
+	if (r < 0)
+		goto err;
+	vq->desc = vq->ring[0].va;
+	vq->driver = vq->ring[1].va;
+	vq->device = vq->ring[2].va;
+	return 0;
+err:
+	xv_warn(vq->ctx, "split vq: ring area not mapped (%d)", r);
+	return r == -ENOMEM ? r : -EFAULT;
+}
+
+static int split_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
+{
+	uint32_t num = vq->num, count = 0;
+	uint16_t avail_idx, head, i;
+	struct xv_chain c;
+	struct xv_desc d;
+	int r;
+
+	/* R14: the index with acquire, so ring and descriptors are read
+	 * after it. */
+	avail_idx = xv_load_le16_acquire(vq->driver + AVAIL_IDX);
+	if (avail_idx == vq->last_avail)
+		return 0;
+	if (xv_unlikely((uint16_t)(avail_idx - vq->last_avail) > num))
+		return xv_vq_break(vq, "avail idx %u runs %u ahead (R1)",
+				   avail_idx,
+				   (uint16_t)(avail_idx - vq->last_avail));
+	head = xv_load_le16(vq->driver + AVAIL_RING +
+			    2 * (vq->last_avail & (num - 1)));
+	if (xv_unlikely(head >= num))
+		return xv_vq_break(vq, "head %u out of range (R3)", head);
+	if (xv_unlikely(vq->recs[head].busy))
+		return xv_vq_break(vq, "head %u already in flight (R2)", head);
+
+	xv_chain_init(&c, vq, e);
+	for (i = head;;) {
+		const uint8_t *p = vq->desc + 16 * (size_t)i;
+
+		d.addr = xv_load_le64(p);
+		d.len = xv_load_le32(p + 8);
+		d.flags = xv_load_le16(p + 12);
+		d.next = xv_load_le16(p + 14);
+		if (xv_unlikely(++count > num))
+			return xv_vq_break(vq, "chain longer than %u (R5)",
+					   num);
+		xv_chain_desc(&c, &d, d.flags & XV_DESC_F_NEXT, true);
+		if (!(d.flags & XV_DESC_F_NEXT) || c.err)
+			break;
+		if (xv_unlikely(d.next >= num))
+			return xv_vq_break(vq, "next %u out of range (R4)",
+					   d.next);
+		i = d.next;
+	}
+	r = xv_chain_finish(&c, head);
+	if (r == -ENOSPC)
+		return r; /* backpressure: the chain stays available */
+	vq->last_avail++;
+	if (vq->event_idx && vq->notify_enabled)
+		xv_store_le16(vq->device + USED_RING + 8 * (size_t)num,
+			      vq->last_avail);
+	if (xv_unlikely(r < 0)) {
+		xv_vq_retire(vq, head, 1); /* R16 */
+		return r;
+	}
+	vq->recs[head].busy = true;
+	vq->inflight++;
+	e->id = head;
+	e->priv_ndescs = 1;
+	return 1;
+}
+
+static int split_push(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,
+		      uint32_t len)
+{
+	uint8_t *u = vq->device + USED_RING +
+		     8 * (size_t)(vq->used_idx & (vq->num - 1));
+
+	(void)ndescs;
+	xv_store_le32(u, id);
+	xv_store_le32(u + 4, len);
+	vq->used_idx++;
+	/* R14: the index after the element, with release */
+	xv_store_le16_release(vq->device + USED_IDX, vq->used_idx);
+	return 0;
+}
+
+static int split_should_notify(struct xenvirtio_vq *vq)
+{
+	uint16_t old = vq->signalled_used, new_idx = vq->used_idx, event;
+	bool valid = vq->signalled_valid;
+
+	/* the used idx store before the driver's flags/event read */
+	xv_mb();
+	if (!vq->event_idx)
+		return !(xv_load_le16(vq->driver + AVAIL_FLAGS) &
+			 XV_AVAIL_F_NO_INTERRUPT);
+	vq->signalled_used = new_idx;
+	vq->signalled_valid = true;
+	event = xv_load_le16(vq->driver + AVAIL_RING + 2 * (size_t)vq->num);
+	return !valid || xv_need_event(event, new_idx, old);
+}
+
+static void split_set_notification(struct xenvirtio_vq *vq, bool enable)
+{
+	if (vq->event_idx) {
+		if (enable)
+			xv_store_le16(vq->device + USED_RING +
+					      8 * (size_t)vq->num,
+				      vq->last_avail);
+	} else {
+		xv_store_le16(vq->device + USED_FLAGS,
+			      enable ? 0 : XV_USED_F_NO_NOTIFY);
+	}
+	xv_mb();
+}
+
+const struct xv_vq_ops xv_vq_split_ops = {
+	.enable = split_enable,
+	.pop = split_pop,
+	.push = split_push,
+	.should_notify = split_should_notify,
+	.set_notification = split_set_notification,
+};
