@@ -210,25 +210,27 @@ XV_EXPORT void xenvirtio_vq_drv_free(struct xenvirtio_vq_drv *d)
 	free(d);
 }
 
-/* Packed layout (virtio 1.2 §2.8): descriptors written in ring order, the
- * head's flags last, with release; the buffer id in every descriptor. */
-static int packed_add(struct xenvirtio_vq_drv *d, const struct iovec *out,
-		      unsigned int out_num, const struct iovec *in,
-		      unsigned int in_num, void *token)
+/*
+ * Map every buffer of a request through the DMA layer into private shadow
+ * entries taken from the free list (starting at d->free_head), touching no
+ * ring memory: a failure undoes the mappings and leaves the rings exactly as
+ * they were, so nothing half-built is ever visible to the device. On success
+ * *used is the number of descriptors (shadow entries) and *in_len the
+ * writable bytes.
+ */
+static int drv_map_bufs(struct xenvirtio_vq_drv *d, const struct iovec *out,
+			unsigned int out_num, const struct iovec *in,
+			unsigned int in_num, uint32_t *used_out,
+			uint32_t *in_len_out)
 {
 	struct xenvirtio_dma_seg segs[SEGS_PER_BUF];
-	uint16_t id, p = d->pos, head = d->pos, head_flags = 0;
-	/* shadow entries come from the free list, not by ring position:
-	 * completions out of order free positions another chain held */
-	uint16_t k = d->free_head, shead = d->free_head;
-	bool w = d->wrap;
+	/* a buffer that cannot fit an empty ring is -E2BIG for good */
+	uint32_t max_segs = XV_MIN((uint32_t)d->num, SEGS_PER_BUF);
+	uint16_t k = d->free_head;
 	uint32_t used = 0, in_len = 0;
 	unsigned int b;
 	int r;
 
-	if (!d->nfree_ids)
-		return -ENOSPC;
-	id = d->free_ids[d->nfree_ids - 1];
 	for (b = 0; b < out_num + in_num; b++) {
 		const struct iovec *v = b < out_num ? &out[b] :
 						      &in[b - out_num];
@@ -246,39 +248,77 @@ static int packed_add(struct xenvirtio_vq_drv *d, const struct iovec *out,
 			goto undo;
 		}
 		r = xenvirtio_dma_map(d->dma, v->iov_base, v->iov_len, dir,
-				      segs, XV_MIN(room, SEGS_PER_BUF));
-		if (r == -E2BIG && room < SEGS_PER_BUF)
-			r = -ENOSPC;
+				      segs, XV_MIN(room, max_segs));
+		if (r == -E2BIG && room < max_segs)
+			r = -ENOSPC; /* may fit once descriptors return */
 		if (r < 0)
 			goto undo;
 		for (j = 0; j < (uint32_t)r; j++) {
-			uint8_t *q = d->desc + 16 * (size_t)p;
-			bool last = b + 1 == out_num + in_num &&
-				    j + 1 == (uint32_t)r;
-			uint16_t f = (w ? XV_DESC_F_AVAIL : XV_DESC_F_USED) |
-				     (b >= out_num ? XV_DESC_F_WRITE : 0) |
-				     (last ? 0 : XV_DESC_F_NEXT);
-
 			d->sh[k].addr = segs[j].addr;
 			d->sh[k].len = segs[j].len;
 			d->sh[k].nsegs = j ? 0 : (uint16_t)r;
 			d->sh[k].dir = (uint8_t)dir;
 			k = d->sh[k].next;
-			xv_store_le64(q, segs[j].addr);
-			xv_store_le32(q + 8, segs[j].len);
-			xv_store_le16(q + 12, id);
-			if (used)
-				xv_store_le16(q + 14, f);
-			else
-				head_flags = f;
 			used++;
-			if (++p == d->num) {
-				p = 0;
-				w = !w;
-			}
 		}
 		if (b >= out_num)
 			in_len += (uint32_t)v->iov_len;
+	}
+	*used_out = used;
+	*in_len_out = in_len;
+	return 0;
+undo:
+	if (used) {
+		uint16_t last;
+
+		unmap_chain(d, d->free_head, used, &last);
+	}
+	return r;
+}
+
+static uint16_t drv_desc_flags(const struct drv_desc *sh, bool last)
+{
+	return (sh->dir == XENVIRTIO_DMA_FROM_DEVICE ? XV_DESC_F_WRITE : 0) |
+	       (last ? 0 : XV_DESC_F_NEXT);
+}
+
+/* Packed layout (virtio 1.2 §2.8): descriptors written in ring order, the
+ * head's flags last, with release; the buffer id in every descriptor. */
+static int packed_add(struct xenvirtio_vq_drv *d, const struct iovec *out,
+		      unsigned int out_num, const struct iovec *in,
+		      unsigned int in_num, void *token)
+{
+	uint16_t id, p = d->pos, head = d->pos, head_flags = 0;
+	/* shadow entries come from the free list, not by ring position:
+	 * completions out of order free positions another chain held */
+	uint16_t k = d->free_head, shead = d->free_head;
+	bool w = d->wrap;
+	uint32_t used, in_len, j;
+	int r;
+
+	if (!d->nfree_ids)
+		return -ENOSPC;
+	id = d->free_ids[d->nfree_ids - 1];
+	r = drv_map_bufs(d, out, out_num, in, in_num, &used, &in_len);
+	if (r < 0)
+		return r;
+	for (j = 0; j < used; j++) {
+		uint8_t *q = d->desc + 16 * (size_t)p;
+		uint16_t f = (w ? XV_DESC_F_AVAIL : XV_DESC_F_USED) |
+			     drv_desc_flags(&d->sh[k], j + 1 == used);
+
+		xv_store_le64(q, d->sh[k].addr);
+		xv_store_le32(q + 8, d->sh[k].len);
+		xv_store_le16(q + 12, id);
+		if (j)
+			xv_store_le16(q + 14, f);
+		else
+			head_flags = f;
+		k = d->sh[k].next;
+		if (++p == d->num) {
+			p = 0;
+			w = !w;
+		}
 	}
 	d->nfree_ids--;
 	d->num_free -= used;
@@ -293,13 +333,6 @@ static int packed_add(struct xenvirtio_vq_drv *d, const struct iovec *out,
 	/* the head is made available last (release) */
 	xv_store_le16_release(d->desc + 16 * (size_t)head + 14, head_flags);
 	return 0;
-undo:
-	if (used) {
-		uint16_t last;
-
-		unmap_chain(d, shead, used, &last);
-	}
-	return r;
 }
 
 static int packed_kick(struct xenvirtio_vq_drv *d)
@@ -370,10 +403,8 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 				   const struct iovec *in, unsigned int in_num,
 				   void *token)
 {
-	struct xenvirtio_dma_seg segs[SEGS_PER_BUF];
-	uint16_t head, i, prev = 0;
-	uint32_t used = 0, in_len = 0;
-	unsigned int b;
+	uint16_t head, i;
+	uint32_t used, in_len, j;
 	int r;
 
 	if (!d || !token || (out_num && !out) || (in_num && !in) ||
@@ -385,53 +416,20 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 		return -E2BIG;
 	if (d->packed)
 		return packed_add(d, out, out_num, in, in_num, token);
+	r = drv_map_bufs(d, out, out_num, in, in_num, &used, &in_len);
+	if (r < 0)
+		return r;
+	/* split: shadow entry i is descriptor i */
 	head = i = d->free_head;
-	for (b = 0; b < out_num + in_num; b++) {
-		const struct iovec *v = b < out_num ? &out[b] :
-						      &in[b - out_num];
-		enum xenvirtio_dma_dir dir = b < out_num ?
-						     XENVIRTIO_DMA_TO_DEVICE :
-						     XENVIRTIO_DMA_FROM_DEVICE;
-		uint32_t room = d->num_free - used, j;
+	for (j = 0; j < used; j++) {
+		uint8_t *p = d->desc + 16 * (size_t)i;
 
-		if (!v->iov_base || !v->iov_len) {
-			r = -EINVAL;
-			goto undo;
-		}
-		if (!room) {
-			r = -ENOSPC;
-			goto undo;
-		}
-		r = xenvirtio_dma_map(d->dma, v->iov_base, v->iov_len, dir,
-				      segs, XV_MIN(room, SEGS_PER_BUF));
-		if (r == -E2BIG && room < SEGS_PER_BUF)
-			r = -ENOSPC; /* may fit once descriptors return */
-		if (r < 0)
-			goto undo;
-		for (j = 0; j < (uint32_t)r; j++) {
-			uint8_t *p = d->desc + 16 * (size_t)i;
-
-			d->sh[i].addr = segs[j].addr;
-			d->sh[i].len = segs[j].len;
-			d->sh[i].nsegs = j ? 0 : (uint16_t)r;
-			d->sh[i].dir = (uint8_t)dir;
-			xv_store_le64(p, segs[j].addr);
-			xv_store_le32(p + 8, segs[j].len);
-			xv_store_le16(p + 12, XV_DESC_F_NEXT |
-					     (b >= out_num ? XV_DESC_F_WRITE :
-							     0));
-			xv_store_le16(p + 14, d->sh[i].next);
-			prev = i;
-			i = d->sh[i].next;
-			used++;
-		}
-		if (b >= out_num)
-			in_len += (uint32_t)v->iov_len;
+		xv_store_le64(p, d->sh[i].addr);
+		xv_store_le32(p + 8, d->sh[i].len);
+		xv_store_le16(p + 12, drv_desc_flags(&d->sh[i], j + 1 == used));
+		xv_store_le16(p + 14, d->sh[i].next);
+		i = d->sh[i].next;
 	}
-	/* end of chain */
-	xv_store_le16(d->desc + 16 * (size_t)prev + 12,
-		      xv_load_le16(d->desc + 16 * (size_t)prev + 12) &
-			      ~XV_DESC_F_NEXT);
 	d->free_head = i;
 	d->num_free -= used;
 	d->req[head].token = token;
@@ -443,15 +441,6 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 	/* descriptors and ring entry before the index */
 	xv_store_le16_release(d->avail + 2, d->avail_idx);
 	return 0;
-undo:
-	if (used) {
-		/* the descriptors used so far are the free list's first ones:
-		 * unmap them and leave the list as it was */
-		uint16_t last;
-
-		unmap_chain(d, head, used, &last);
-	}
-	return r;
 }
 
 XV_EXPORT int xenvirtio_vq_drv_kick_prepare(struct xenvirtio_vq_drv *d)

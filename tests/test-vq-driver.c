@@ -308,6 +308,76 @@ START_TEST(test_driver_add_errors)
 }
 END_TEST
 
+/*
+ * F7 / R16 (driver side): an add that fails part-way (here: backpressure on
+ * the fourth buffer) must leave nothing in the ring the device could take
+ * for a request; the next request is served normally.
+ */
+START_TEST(test_F7_failed_add_leaves_ring_intact)
+{
+	static uint8_t b[16];
+	struct iovec o = { b, sizeof(b) }, four[4] = {
+		{ b, 4 }, { b + 4, 4 }, { b + 8, 4 }, { b + 12, 4 }
+	};
+	struct xenvirtio_vq_elem e;
+	struct iovec iov[4];
+	unsigned int i;
+	uint32_t len;
+	void *tok;
+
+	e.iov = iov;
+	e.iov_cap = 4;
+	for (i = 0; i < 61; i++)
+		ck_assert_int_eq(xenvirtio_vq_drv_add(drv, &o, 1, NULL, 0, b),
+				 0);
+	/* three descriptors left: the fourth buffer does not fit */
+	ck_assert_int_eq(xenvirtio_vq_drv_add(drv, four, 4, NULL, 0, b),
+			 -ENOSPC);
+	for (i = 0; i < 61; i++) {
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+		ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 0), 0);
+	}
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 0);
+	for (i = 0; i < 61; i++)
+		ck_assert_int_eq(xenvirtio_vq_drv_get(drv, &tok, &len), 1);
+	/* one descriptor: the failed add's later slots must not follow it */
+	ck_assert_int_eq(xenvirtio_vq_drv_add(drv, &o, 1, NULL, 0, b), 0);
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+	ck_assert_uint_eq(e.out_num, 1);
+	ck_assert_uint_eq(e.out_len, 16);
+	ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 0), 0);
+	/* nothing left over from the failed add */
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 0);
+	ck_assert_int_eq(xenvirtio_vq_drv_get(drv, &tok, &len), 1);
+}
+END_TEST
+
+/* F7: on a queue smaller than the per-buffer segment limit, a buffer that
+ * can never be mapped is -E2BIG, not a -ENOSPC the caller would retry. */
+START_TEST(test_F7_never_fits_is_e2big_small_queue)
+{
+	struct xenvirtio_vq_drv *small;
+	size_t big = 1u << 20; /* more frames than the bounce pool holds */
+	uint8_t *b = malloc(big);
+	struct iovec o = { b, big };
+
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(xenvirtio_vq_drv_new(
+				 fctx, dma,
+				 (1ULL << XENVIRTIO_F_VERSION_1) |
+					 (1ULL << XENVIRTIO_F_ACCESS_PLATFORM) |
+					 (packed ? 1ULL << XENVIRTIO_F_RING_PACKED
+						 : 0),
+				 16, &small),
+			 0);
+	ck_assert_int_eq(xenvirtio_vq_drv_add(small, &o, 1, NULL, 0, b),
+			 -E2BIG);
+	ck_assert_int_eq(xenvirtio_vq_drv_add(drv, &o, 1, NULL, 0, b), -E2BIG);
+	xenvirtio_vq_drv_free(small);
+	free(b);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vq-driver");
@@ -318,6 +388,8 @@ int main(void)
 	tcase_add_test(tc, test_driver_device_random);
 	tcase_add_test(tc, test_F6_used_id_and_len_validated);
 	tcase_add_test(tc, test_driver_add_errors);
+	tcase_add_test(tc, test_F7_failed_add_leaves_ring_intact);
+	tcase_add_test(tc, test_F7_never_fits_is_e2big_small_queue);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("packed");
 	tcase_add_checked_fixture(tc, setup_packed, teardown);
@@ -325,6 +397,8 @@ int main(void)
 	tcase_add_test(tc, test_driver_device_random);
 	tcase_add_test(tc, test_F6_used_id_and_len_validated);
 	tcase_add_test(tc, test_driver_add_errors);
+	tcase_add_test(tc, test_F7_failed_add_leaves_ring_intact);
+	tcase_add_test(tc, test_F7_never_fits_is_e2big_small_queue);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }
