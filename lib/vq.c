@@ -11,15 +11,14 @@
 
 int xv_vq_break(struct xenvirtio_vq *vq, const char *fmt, ...)
 {
-	char buf[96];
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	r = xv_vbreak(vq->ctx, &vq->broken,
+		      vq->packed ? "packed vq" : "split vq", fmt, ap);
 	va_end(ap);
-	return xv_break(vq->ctx, &vq->broken, vq->packed ? "packed vq" :
-							    "split vq",
-			"%s", buf);
+	return r;
 }
 
 void xv_chain_init(struct xv_chain *c, struct xenvirtio_vq *vq,
