@@ -146,7 +146,9 @@ int xenvirtio_vq_reset(struct xenvirtio_vq *vq);
  * @elem: caller storage; @elem->iov and @elem->iov_cap set by the caller
  *
  * Return: 1 if a request was popped into @elem; 0 if the ring is empty;
- * -ENOSPC if a mapper quota is reached (retry after pushing); -ENOBUFS if
+ * -ENOSPC if a mapper quota is reached, or the platform ran out of mapping
+ * resources (a grant map reported no space or "try again"): the chain stays
+ * in the ring, retry after pushing requests or after a delay; -ENOBUFS if
  * the chain has more buffers than @elem->iov_cap (R6), -EBADMSG if the
  * chain is malformed (indirect table, ordering, length), -EFAULT or
  * -EACCES if a buffer cannot be translated (G1, G3, G5): in these three
