@@ -304,10 +304,11 @@ static unsigned int copy_segs(struct xenvirtio_mapper *m, struct xv_copy_seg *s,
 			      uint64_t addr, uint32_t len, uint8_t *local,
 			      bool to_grant)
 {
-	uint32_t ref = (uint32_t)((addr & ~XENVIRTIO_GRANT_ADDR_FLAG) >>
-				  XV_PAGE_SHIFT);
-	uint32_t off = addr & XV_PAGE_MASK;
+	uint32_t ref, off;
 	unsigned int n = 0;
+
+	/* buf_extent() already validated @addr as a grant address */
+	xenvirtio_grant_addr_decode(addr, &ref, &off);
 
 	while (len) {
 		uint32_t chunk = XV_MIN(len, XV_PAGE_SIZE - off);

@@ -117,9 +117,9 @@ int xv_chain_finish(struct xv_chain *c, uint32_t slot)
 	return 0;
 }
 
-int xv_vq_retire(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs)
+void xv_vq_retire(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs)
 {
-	return vq->ops->push(vq, id, ndescs, 0);
+	vq->ops->push(vq, id, ndescs, 0);
 }
 
 XV_EXPORT int xenvirtio_vq_new(struct xenvirtio_mapper *m, uint32_t max_size,

@@ -143,7 +143,7 @@ struct xv_chain {
 	uint64_t total[2];
 	bool seen_write;
 	int err;	 /* first request-level error (retire), or 0 */
-	unsigned int ndesc; /* descriptors walked, incl. indirect entries */
+	unsigned int ndesc; /* ring-level descriptors walked (not indirect) */
 	unsigned int cap;   /* min(iov_cap, max_size) */
 	uint64_t *addrs;    /* vq->addrs */
 };
@@ -221,9 +221,9 @@ struct xv_vq_ops {
 	int (*enable)(struct xenvirtio_vq *vq,
 		      const struct xenvirtio_vq_config *cfg);
 	int (*pop)(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e);
-	/* write the used element; returns 0 or -EIO */
-	int (*push)(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,
-		    uint32_t len);
+	/* write the used element */
+	void (*push)(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,
+		     uint32_t len);
 	int (*should_notify)(struct xenvirtio_vq *vq);
 	void (*set_notification)(struct xenvirtio_vq *vq, bool enable);
 };
@@ -232,6 +232,6 @@ extern const struct xv_vq_ops xv_vq_split_ops;
 extern const struct xv_vq_ops xv_vq_packed_ops;
 
 /* Retire a chain the device could not serve: used length 0 (R16). */
-int xv_vq_retire(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs);
+void xv_vq_retire(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs);
 
 #endif /* XV_VQ_INTERNAL_H */

@@ -106,8 +106,8 @@ static int packed_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
 	return 1;
 }
 
-static int packed_push(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,
-		       uint32_t len)
+static void packed_push(struct xenvirtio_vq *vq, uint32_t id,
+			uint32_t ndescs, uint32_t len)
 {
 	uint8_t *p = vq->desc + 16 * (size_t)vq->used_idx;
 	uint16_t flags = vq->used_wrap ? (XV_DESC_F_AVAIL | XV_DESC_F_USED) :
@@ -124,7 +124,6 @@ static int packed_push(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,
 		vq->used_idx -= vq->num;
 		vq->used_wrap = !vq->used_wrap;
 	}
-	return 0;
 }
 
 static int packed_should_notify(struct xenvirtio_vq *vq)

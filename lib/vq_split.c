@@ -112,8 +112,8 @@ static int split_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
 	return 1;
 }
 
-static int split_push(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,
-		      uint32_t len)
+static void split_push(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,
+		       uint32_t len)
 {
 	uint8_t *u = vq->device + USED_RING +
 		     8 * (size_t)(vq->used_idx & (vq->num - 1));
@@ -124,7 +124,6 @@ static int split_push(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,
 	vq->used_idx++;
 	/* R14: the index after the element, with release */
 	xv_store_le16_release(vq->device + USED_IDX, vq->used_idx);
-	return 0;
 }
 
 static int split_should_notify(struct xenvirtio_vq *vq)
