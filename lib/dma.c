@@ -564,6 +564,15 @@ XV_EXPORT int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma,
 			dma_unshare(dma, ref, mem, n);
 			return -EIO;
 		}
+		/* as in map_share: never overwrite a live ref's metadata */
+		for (i = 0; i < n && !dma->meta[ref + i].owner; i++)
+			;
+		if (i < n) {
+			xv_err(dma->ctx, "dma: platform shared ref %u in use",
+			       ref + i);
+			dma_unshare(dma, ref, mem, n);
+			return -EIO;
+		}
 		for (i = 0; i < n; i++) {
 			struct xv_gref_meta *m = &dma->meta[ref + i];
 

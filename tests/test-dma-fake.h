@@ -36,6 +36,7 @@ struct fake {
 	uint32_t next_id;
 	bool consecutive; /* share_pages: hand out consecutive refs */
 	uint32_t share_cursor;
+	uint32_t force_ref; /* share_pages: misbehave, hand out this ref (+i) */
 };
 
 static struct fake *fake_of(struct xv_platform *p)
@@ -145,6 +146,8 @@ static int fake_share_pages(struct xv_platform *p, uint16_t domid,
 		fake_frames_free(p, *va, count);
 		return -ENOSPC;
 	}
+	for (i = 0; f->force_ref && i < count; i++)
+		refs[i] = f->force_ref + i;
 	for (i = 0; i < count; i++) {
 		f->ent[refs[i]].domid = domid;
 		f->ent[refs[i]].gfn = FAKE_GFN_BASE + s + i;

@@ -618,6 +618,43 @@ END_TEST
 /* Platform-picked refs: one segment per 4 KiB frame; too few segments is
  * -E2BIG with nothing mapped; multi-frame coherent memory needs
  * consecutive refs, else -EOPNOTSUPP. */
+/*
+ * A platform that shares a page under a ref that is still live (a broken
+ * or hostile platform layer) is refused with -EIO, for mappings and for
+ * coherent memory alike: the live ref's bookkeeping is never overwritten.
+ */
+START_TEST(test_share_pages_live_ref_refused)
+{
+	struct xenvirtio_ctx *ctx = fake_ctx(1, 1024);
+	struct xenvirtio_dma *dma = open_dma(ctx);
+	struct xenvirtio_dma_seg segs[1], again[1];
+	char *buf = aligned_alloc(4096, 4096);
+	uint64_t daddr = 0x1234;
+	void *va = NULL;
+
+	ck_assert_ptr_nonnull(buf);
+	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 4096,
+					   XENVIRTIO_DMA_TO_DEVICE, segs, 1),
+			 1);
+	fake_of_ctx(ctx)->force_ref = ref_of(segs[0].addr);
+	xv_test_expect_errors(2);
+	ck_assert_int_eq(xenvirtio_dma_alloc_coherent(dma, 4096, &va, &daddr),
+			 -EIO);
+	ck_assert_uint_eq(daddr, 0x1234);
+	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 4096,
+					   XENVIRTIO_DMA_TO_DEVICE, again, 1),
+			 -EIO);
+	fake_of_ctx(ctx)->force_ref = 0;
+	xv_test_expect_errors(0);
+	/* the first mapping is still ours to unmap */
+	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, 1,
+					     XENVIRTIO_DMA_TO_DEVICE),
+			 0);
+	free(buf);
+	done(ctx, dma);
+}
+END_TEST
+
 START_TEST(test_F4_share_pages_split_and_coherent)
 {
 	struct xenvirtio_ctx *ctx = fake_ctx(1, 1024);
@@ -710,6 +747,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_F1_bounce_zeroed_before_grant, 0, 2);
 	tcase_add_loop_test(tc, test_F3_busy_at_revoke, 0, 2);
 	tcase_add_test(tc, test_F4_consecutive_refs);
+	tcase_add_test(tc, test_share_pages_live_ref_refused);
 	tcase_add_loop_test(tc, test_F7_backpressure, 0, 2);
 	tcase_add_test(tc, test_F7_bounce_pool_backpressure);
 	tcase_add_test(tc, test_F7_never_fits_is_e2big);
