@@ -68,7 +68,9 @@ static int packed_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
 		bool next;
 
 		if (count) {
-			d.flags = xv_load_le16_acquire(p + 14);
+			/* the head's acquire already orders these reads:
+			 * the driver publishes the head's flags last */
+			d.flags = xv_load_le16(p + 14);
 			if (xv_unlikely(!desc_avail(d.flags, wrap)))
 				return xv_vq_break(vq,
 						   "chain continues into an unavailable descriptor");
