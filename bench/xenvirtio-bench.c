@@ -4,6 +4,7 @@
  * request shape and translation strategy. One JSON object per scenario.
  *
  *   xenvirtio-bench [--iterations N] [--only NAME] [--world PATH]
+ *                   [--platform sim|xen]
  *
  * Strategies: identity (no grants: the ceiling), per-desc (one grant map
  * call per descriptor: what most backends do), batch (one call per chain
@@ -11,6 +12,15 @@
  * 64 bytes). Grant strategies run on the simulated platform, frontend and
  * backend as two domains of this process. The driver side is a minimal
  * ring writer (tests/test-vq-tdrv.h); its cost is included in requests/s.
+ *
+ * --platform xen (or XV_TEST_PLATFORM=xen in the environment, as inside
+ * `make check-xen`'s dom0) runs the grant strategies only, on the real Xen
+ * platform: the frontend shares its memory once with gntalloc to its own
+ * domain, the backend maps it with gntdev (both domid 0, two contexts of
+ * this process); by default 2000 iterations (200 per grant scenario). The
+ * refs gntalloc hands out need not be consecutive; the ring writer's
+ * addresses are rewritten to the real refs, and a scenario whose buffer
+ * would span non-consecutive refs is skipped with a message.
  *
  * For instructions per descriptor run one scenario under callgrind, e.g.
  *   valgrind --tool=callgrind --toggle-collect=xenvirtio_vq_pop \
@@ -20,6 +30,7 @@
  */
 #include "vq_internal.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,7 +85,62 @@ static double now(void)
 struct world {
 	struct xenvirtio_ctx *front, *back;
 	uint8_t *gmem;
+	bool xen;
+	uint32_t *refs; /* xen: the ref of each shared frame */
 };
+
+/*
+ * Xen: the grant address of @len bytes at offset @off of the shared memory,
+ * or 0 if they span refs that are not consecutive (F4).
+ */
+static uint64_t xen_addr(const struct world *w, uint32_t off, uint32_t len)
+{
+	uint32_t f, first = off / 4096, last = (off + len - 1) / 4096;
+
+	for (f = first; f < last; f++)
+		if (w->refs[f + 1] != w->refs[f] + 1)
+			return 0;
+	return XENVIRTIO_GRANT_ADDR_FLAG | ((uint64_t)w->refs[first] << 12) |
+	       (off % 4096);
+}
+
+static int world_open_xen(struct world *w)
+{
+	struct xv_platform *p;
+	void *va;
+	int r;
+
+	w->xen = true;
+	w->refs = calloc(GFRAMES, sizeof(*w->refs));
+	if (!w->refs)
+		return -ENOMEM;
+	r = xenvirtio_ctx_open("xen", &w->front);
+	if (r < 0)
+		return r;
+	r = xenvirtio_ctx_open("xen", &w->back);
+	if (r < 0)
+		return r;
+	p = xv_plat(w->front);
+	if (!p->ops->share_pages)
+		return -EOPNOTSUPP;
+	r = p->ops->share_pages(p, (uint16_t)xenvirtio_ctx_domid(w->front),
+				GFRAMES, true, w->refs, &va);
+	if (r < 0)
+		return r;
+	w->gmem = va;
+	return 0;
+}
+
+static void world_close_xen(struct world *w)
+{
+	struct xv_platform *p;
+
+	if (w->gmem) {
+		p = xv_plat(w->front);
+		p->ops->unshare_pages(p, w->gmem, GFRAMES);
+	}
+	free(w->refs);
+}
 
 static int world_open(struct world *w, const char *path)
 {
@@ -128,7 +194,8 @@ static int run(bool packed, enum shape sh, enum strat st, uint32_t qsize,
 	struct tbuf b[10];
 	struct tdrv t;
 	uint8_t *mem = NULL;
-	unsigned int n = make_shape(sh, b);
+	unsigned int n = make_shape(sh, b), k;
+	uint64_t xaddr[10];
 	unsigned long i;
 	uint32_t id, len;
 	double t0, dt;
@@ -151,7 +218,9 @@ static int run(bool packed, enum shape sh, enum strat st, uint32_t qsize,
 		if (!w->back)
 			return 0;
 		mem = w->gmem;
-		if (xenvirtio_mapper_open(w->back, XENVIRTIO_MAPPER_GRANT, 1,
+		if (xenvirtio_mapper_open(w->back, XENVIRTIO_MAPPER_GRANT,
+					  w->xen ? xenvirtio_ctx_domid(w->front)
+						 : 1,
 					  &m) < 0)
 			goto out;
 		if (st == ST_PERDESC)
@@ -165,6 +234,24 @@ static int run(bool packed, enum shape sh, enum strat st, uint32_t qsize,
 		goto out;
 	tdrv_init(&t, mem, 0, qsize, packed, false, st != ST_IDENTITY);
 	tdrv_config(&t, &cfg, 0);
+	if (w->xen && st != ST_IDENTITY) {
+		/* the real refs: rings, then the shape's buffers */
+		cfg.desc_addr = xen_addr(w, t.desc, 16 * qsize);
+		cfg.driver_addr = xen_addr(w, t.drv, t.dev - t.drv);
+		cfg.device_addr = xen_addr(w, t.dev, t.itab - t.dev);
+		for (k = 0; k < n; k++)
+			xaddr[k] = xen_addr(w, b[k].off, b[k].len);
+		for (k = 0; k < n; k++)
+			if (!xaddr[k])
+				break;
+		if (k < n || !cfg.desc_addr || !cfg.driver_addr ||
+		    !cfg.device_addr) {
+			fprintf(stderr, "%s: skipped, refs not consecutive\n",
+				name);
+			r = 0;
+			goto out;
+		}
+	}
 	if (xenvirtio_vq_enable(vq, &cfg) < 0)
 		goto out;
 	e.iov = iov;
@@ -172,8 +259,15 @@ static int run(bool packed, enum shape sh, enum strat st, uint32_t qsize,
 	xenvirtio_mapper_get_stats(m, &s0);
 	t0 = now();
 	for (i = 0; i < iters; i++) {
+		uint16_t pos = t.pos;
+
 		t.next_desc = 0;
 		tdrv_add(&t, b, n, false, 0);
+		/* xen: one thread, so rewriting after publishing is safe */
+		for (k = 0; w->xen && st != ST_IDENTITY && k < n; k++)
+			tdrv_le64(mem + t.desc +
+					  16 * (packed ? (pos + k) % qsize : k),
+				  xaddr[k]);
 		if (xenvirtio_vq_pop(vq, &e) != 1)
 			goto out;
 		if (xenvirtio_vq_push(vq, &e, e.in_len) < 0)
@@ -183,14 +277,16 @@ static int run(bool packed, enum shape sh, enum strat st, uint32_t qsize,
 	}
 	dt = now() - t0;
 	xenvirtio_mapper_get_stats(m, &s1);
-	printf("{\"scenario\":\"%s\",\"ring\":\"%s\",\"shape\":\"%s\","
+	printf("{\"scenario\":\"%s\",\"platform\":\"%s\","
+	       "\"ring\":\"%s\",\"shape\":\"%s\","
 	       "\"strategy\":\"%s\",\"queue_size\":%u,\"requests\":%lu,"
 	       "\"descriptors_per_request\":%u,\"requests_per_s\":%.0f,"
 	       "\"ns_per_request\":%.1f,\"map_calls_per_request\":%.3f,"
 	       "\"unmap_calls_per_request\":%.3f,"
 	       "\"frames_mapped_per_request\":%.3f,"
 	       "\"copies_per_request\":%.3f,\"bytes_copied_per_request\":%.1f}\n",
-	       name, packed ? "packed" : "split", shape_name[sh],
+	       name, w->xen ? "xen" : "sim", packed ? "packed" : "split",
+	       shape_name[sh],
 	       strat_name[st], qsize, iters, n, iters / dt, dt * 1e9 / iters,
 	       (double)(s1.map_calls - s0.map_calls) / iters,
 	       (double)(s1.unmap_calls - s0.unmap_calls) / iters,
@@ -217,10 +313,12 @@ int main(int argc, char **argv)
 		{ "iterations", required_argument, NULL, 'i' },
 		{ "only", required_argument, NULL, 'o' },
 		{ "world", required_argument, NULL, 'w' },
+		{ "platform", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long iters = 200000, giters;
-	const char *only = NULL;
+	const char *only = NULL, *plat = getenv("XV_TEST_PLATFORM");
+	bool iters_set = false;
 	char path[256];
 	struct world w = { 0 };
 	uint32_t qs[] = { 64, 256, 4096, 32768 };
@@ -228,10 +326,14 @@ int main(int argc, char **argv)
 	unsigned int k;
 
 	snprintf(path, sizeof(path), "/tmp/xv-bench-%d", (int)getpid());
-	while ((c = getopt_long(argc, argv, "i:o:w:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:w:p:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			iters = strtoul(optarg, NULL, 0);
+			iters_set = true;
+			break;
+		case 'p':
+			plat = optarg;
 			break;
 		case 'o':
 			only = optarg;
@@ -241,10 +343,30 @@ int main(int argc, char **argv)
 			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [--iterations N] [--only NAME] [--world PATH]\n",
+				"usage: %s [--iterations N] [--only NAME] [--world PATH] [--platform sim|xen]\n",
 				argv[0]);
 			return 2;
 		}
+	}
+	if (plat && !strcmp(plat, "xen")) {
+		if (!iters_set)
+			iters = 2000;
+		giters = iters / 10 ? iters / 10 : 1;
+		c = world_open_xen(&w);
+		if (c < 0) {
+			fprintf(stderr, "no Xen platform: %s\n", strerror(-c));
+			world_close_xen(&w);
+			return 1;
+		}
+		for (p = 0; p < 2; p++)
+			for (s = 0; s < 3; s++)
+				for (st = ST_PERDESC; st <= ST_COPY; st++)
+					fail |= run(p, s, st, 256, giters, &w,
+						    only);
+		world_close_xen(&w);
+		xenvirtio_ctx_close(w.back);
+		xenvirtio_ctx_close(w.front);
+		return fail ? 1 : 0;
 	}
 	giters = iters / 10 ? iters / 10 : 1; /* grant scenarios are slower */
 	if (!only || !strstr(only, "identity")) {

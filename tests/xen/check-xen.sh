@@ -10,8 +10,8 @@
 # hang, timeout), 77 if the host cannot run it (not root, not Debian amd64).
 # Environment: TIMEOUT (s, default 600) bounds the QEMU run; SMP, MEM,
 # CPU (default max), XEN_EXTRA, DOM0_EXTRA add to the command lines;
-# LOG (default WORKDIR/run.log); XV_BENCH_MS and XV_TEST_TIMEOUT (s per
-# program, default 240) are passed to dom0;
+# LOG (default WORKDIR/run.log); XV_BENCH_MS, XV_XEN_VQ_* (see README.md)
+# and XV_TEST_TIMEOUT (s per program, default 240) are passed to dom0;
 # XEN_QEMU_LIBPATH: where ldd finds libraries of the build tree.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -64,7 +64,8 @@ for t in "$@"; do
 	done
 done
 mkdir -p "$IR/etc"
-for v in XV_BENCH_MS XV_TEST_TIMEOUT; do
+for v in XV_BENCH_MS XV_TEST_TIMEOUT XV_XEN_VQ_REQS XV_XEN_VQ_SLOTS \
+	XV_XEN_VQ_PACKED XV_XEN_VQ_DEBUG; do
 	[ -n "${!v:-}" ] && echo "export $v=${!v}"
 done > "$IR/etc/xv-test-env"
 cp "$HERE/init" "$IR/init"
