@@ -314,6 +314,7 @@ int main(int argc, char **argv)
 		{ "only", required_argument, NULL, 'o' },
 		{ "world", required_argument, NULL, 'w' },
 		{ "platform", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long iters = 200000, giters;
@@ -326,10 +327,27 @@ int main(int argc, char **argv)
 	unsigned int k;
 
 	snprintf(path, sizeof(path), "/tmp/xv-bench-%d", (int)getpid());
-	while ((c = getopt_long(argc, argv, "i:o:w:p:", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "i:o:w:p:h", opts, NULL)) != -1) {
+		char *end;
+
 		switch (c) {
+		case 'h':
+			printf("usage: %s [--iterations N] [--only NAME] "
+			       "[--world PATH] [--platform sim|xen]\n"
+			       "Virtqueue device-side benchmark: split and packed "
+			       "rings x request shapes x\nmapping strategies "
+			       "(identity, per-descriptor, batch, grant copy); one "
+			       "JSON\nobject per scenario on stdout.\n",
+			       argv[0]);
+			return 0;
 		case 'i':
-			iters = strtoul(optarg, NULL, 0);
+			errno = 0;
+			iters = strtoul(optarg, &end, 0);
+			if (errno || *end || !iters) {
+				fprintf(stderr, "%s: bad --iterations '%s'\n",
+					argv[0], optarg);
+				return 2;
+			}
 			iters_set = true;
 			break;
 		case 'p':
