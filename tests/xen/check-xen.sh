@@ -65,7 +65,7 @@ for t in "$@"; do
 done
 mkdir -p "$IR/etc"
 for v in XV_BENCH_MS XV_TEST_TIMEOUT XV_XEN_VQ_REQS XV_XEN_VQ_SLOTS \
-	XV_XEN_VQ_PACKED XV_XEN_VQ_DEBUG; do
+	XV_XEN_VQ_DEBUG; do
 	[ -n "${!v:-}" ] && echo "export $v=${!v}"
 done > "$IR/etc/xv-test-env"
 cp "$HERE/init" "$IR/init"
