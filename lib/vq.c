@@ -122,6 +122,30 @@ void xv_vq_retire(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs)
 	vq->ops->push(vq, id, ndescs, 0);
 }
 
+int xv_vq_map_rings(struct xenvirtio_vq *vq,
+		    const struct xenvirtio_vq_config *cfg,
+		    const uint64_t sizes[3])
+{
+	const uint64_t addrs[3] = { cfg->desc_addr, cfg->driver_addr,
+				    cfg->device_addr };
+	unsigned int i;
+	int r;
+
+	for (i = 0; i < 3; i++) {
+		r = xv_mapper_map_ring(vq->m, addrs[i], sizes[i],
+				       &vq->ring[i]);
+		if (r < 0) {
+			xv_warn(vq->ctx, "%s vq: ring area not mapped (%d)",
+				vq->packed ? "packed" : "split", r);
+			return r == -ENOMEM ? r : -EFAULT;
+		}
+	}
+	vq->desc = vq->ring[0].va;
+	vq->driver = vq->ring[1].va;
+	vq->device = vq->ring[2].va;
+	return 0;
+}
+
 XV_EXPORT int xenvirtio_vq_new(struct xenvirtio_mapper *m, uint32_t max_size,
 			       struct xenvirtio_vq **out)
 {

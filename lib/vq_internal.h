@@ -233,5 +233,10 @@ extern const struct xv_vq_ops xv_vq_packed_ops;
 
 /* Retire a chain the device could not serve: used length 0 (R16). */
 void xv_vq_retire(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs);
+/* S3: map the three ring areas (descriptors, driver, device) of @cfg with
+ * the layout's @sizes; they stay mapped for the queue's life. */
+int xv_vq_map_rings(struct xenvirtio_vq *vq,
+		    const struct xenvirtio_vq_config *cfg,
+		    const uint64_t sizes[3]);
 
 #endif /* XV_VQ_INTERNAL_H */

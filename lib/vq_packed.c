@@ -17,7 +17,7 @@ static bool desc_avail(uint16_t flags, bool wrap)
 static int packed_enable(struct xenvirtio_vq *vq,
 			 const struct xenvirtio_vq_config *cfg)
 {
-	int r;
+	uint64_t sizes[3];
 
 	/* S3 */
 	if ((cfg->desc_addr & 15) || (cfg->driver_addr & 3) ||
@@ -25,23 +25,10 @@ static int packed_enable(struct xenvirtio_vq *vq,
 		xv_warn(vq->ctx, "packed vq: misaligned ring address");
 		return -EINVAL;
 	}
-	r = xv_mapper_map_ring(vq->m, cfg->desc_addr, 16 * (uint64_t)cfg->size,
-			       &vq->ring[0]);
-	if (r < 0)
-		goto err;
-	r = xv_mapper_map_ring(vq->m, cfg->driver_addr, 4, &vq->ring[1]);
-	if (r < 0)
-		goto err;
-	r = xv_mapper_map_ring(vq->m, cfg->device_addr, 4, &vq->ring[2]);
-	if (r < 0)
-		goto err;
-	vq->desc = vq->ring[0].va;
-	vq->driver = vq->ring[1].va;
-	vq->device = vq->ring[2].va;
-	return 0;
-err:
-	xv_warn(vq->ctx, "packed vq: ring area not mapped (%d)", r);
-	return r == -ENOMEM ? r : -EFAULT;
+	/* descriptor ring; driver and device event suppression */
+	sizes[0] = 16 * (uint64_t)cfg->size;
+	sizes[1] = sizes[2] = 4;
+	return xv_vq_map_rings(vq, cfg, sizes);
 }
 
 static int packed_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)

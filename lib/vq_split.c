@@ -16,8 +16,7 @@
 static int split_enable(struct xenvirtio_vq *vq,
 			const struct xenvirtio_vq_config *cfg)
 {
-	uint64_t n = cfg->size, ev = vq->event_idx ? 2 : 0;
-	int r;
+	uint64_t n = cfg->size, ev = vq->event_idx ? 2 : 0, sizes[3];
 
 	/* S2 */
 	if (n & (n - 1)) {
@@ -31,24 +30,11 @@ static int split_enable(struct xenvirtio_vq *vq,
 		xv_warn(vq->ctx, "split vq: misaligned ring address");
 		return -EINVAL;
 	}
-	r = xv_mapper_map_ring(vq->m, cfg->desc_addr, 16 * n, &vq->ring[0]);
-	if (r < 0)
-		goto err;
-	r = xv_mapper_map_ring(vq->m, cfg->driver_addr, 4 + 2 * n + ev,
-			       &vq->ring[1]);
-	if (r < 0)
-		goto err;
-	r = xv_mapper_map_ring(vq->m, cfg->device_addr, 4 + 8 * n + ev,
-			       &vq->ring[2]);
-	if (r < 0)
-		goto err;
-	vq->desc = vq->ring[0].va;
-	vq->driver = vq->ring[1].va;
-	vq->device = vq->ring[2].va;
-	return 0;
-err:
-	xv_warn(vq->ctx, "split vq: ring area not mapped (%d)", r);
-	return r == -ENOMEM ? r : -EFAULT;
+	/* descriptor table; available ring; used ring */
+	sizes[0] = 16 * n;
+	sizes[1] = 4 + 2 * n + ev;
+	sizes[2] = 4 + 8 * n + ev;
+	return xv_vq_map_rings(vq, cfg, sizes);
 }
 
 static int split_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
