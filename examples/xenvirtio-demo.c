@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,6 +322,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s\n", argv[0]);
 		return 2;
 	}
+	/* A closed stdout (| head) must not stop the cleanup below. */
+	signal(SIGPIPE, SIG_IGN);
 	if (!mkdtemp(dir)) {
 		perror("mkdtemp");
 		return 1;
