@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Plain replay driver for the policy fuzz targets, built with the normal
+ * Plain replay driver shared by every fuzz target, built with the normal
  * compiler: feeds every file of fuzz/corpus/XV_FUZZ_CORPUS (or the files
  * named on the command line) to LLVMFuzzerTestOneInput, so `make check` runs
  * each seed on every build (and under valgrind with check-valgrind).
