@@ -16,8 +16,8 @@
  * set_config, reset, needs_reset), 5 ioreq of size op >> 3 & 15 at
  * base + offset, 6/7 write32 to the (offset % n)-th real register.
  *
- * Built three ways: by clang with -fsanitize=fuzzer (make fuzz-mmio), and
- * with XV_FUZZ_REPLAY_MAIN as a plain program that replays the corpus in
+ * Built two ways: by clang with -fsanitize=fuzzer (make fuzz-mmio), and
+ * with fuzz/replay.c as a plain program that replays the corpus in
  * fuzz/corpus/mmio for make check.
  */
 #include "mmio_internal.h"
@@ -267,8 +267,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef XV_FUZZ_STANDALONE
-/* The libFuzzer build links only mmio.c and context.c: no platform. */
+/* The libFuzzer build links only mmio.c and context.c: no platform, no
+ * grant allocator. */
 #include "platform.h"
+#include "grant_internal.h"
+
+void xv_gnttab_destroy(struct xv_gnttab *gt)
+{
+	(void)gt;
+}
 
 int xv_platform_open(struct xenvirtio_ctx *ctx, const char *spec,
 		     struct xv_platform **out)
@@ -282,54 +289,5 @@ int xv_platform_open(struct xenvirtio_ctx *ctx, const char *spec,
 void xv_platform_close(struct xv_platform *p)
 {
 	(void)p;
-}
-#endif
-
-#ifdef XV_FUZZ_REPLAY_MAIN
-static int replay_file(const char *path)
-{
-	static uint8_t buf[1 << 16];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (!f) {
-		perror(path);
-		return -1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
-}
-
-/* Replays every file of the corpus directory (or the files named). */
-int main(int argc, char **argv)
-{
-	const char *dir = argc > 1 ? argv[1] : XV_FUZZ_CORPUS;
-	char path[4096];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	d = opendir(dir);
-	if (!d) {
-		perror(dir);
-		return 1;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (getenv("XV_FUZZ_VERBOSE"))
-			fprintf(stderr, "%s: ", de->d_name);
-		if (replay_file(path) < 0) {
-			closedir(d);
-			return 1;
-		}
-		n++;
-	}
-	closedir(d);
-	printf("fuzz-mmio: replayed %d inputs from %s\n", n, dir);
-	return n > 0 ? 0 : 1;
 }
 #endif
