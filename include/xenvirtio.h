@@ -14,6 +14,7 @@
 #include <xenvirtio/context.h>
 #include <xenvirtio/addr.h>
 #include <xenvirtio/evtchn.h>
+#include <xenvirtio/store.h>
 #include <xenvirtio/gnttab.h>
 #include <xenvirtio/sim.h>
 #include <xenvirtio/dma.h>

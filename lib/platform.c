@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Platform selection ("xen", "sim:...", "auto") and the public entry points
- * that go straight through the seam (event channels).
+ * that go straight through the seam (event channels, the store).
  */
 #include "platform.h"
 
@@ -11,6 +11,7 @@
 
 #include <xenvirtio/evtchn.h>
 #include <xenvirtio/gnttab.h>
+#include <xenvirtio/store.h>
 
 
 int xv_gntst_to_errno(int16_t st)
@@ -203,4 +204,24 @@ XV_EXPORT int xenvirtio_gnttab_unmap(struct xenvirtio_ctx *ctx, void *va,
 	if (!p || !va || count == 0)
 		return -EINVAL;
 	return XV_PLAT_CALL(p, unmap_grants, va, count);
+}
+
+XV_EXPORT int xenvirtio_store_read(struct xenvirtio_ctx *ctx, const char *path,
+				   char *buf, size_t len)
+{
+	struct xv_platform *p = xv_plat(ctx);
+
+	if (!p || !path || !buf || !len)
+		return -EINVAL;
+	return XV_PLAT_CALL(p, store_read, path, buf, len);
+}
+
+XV_EXPORT int xenvirtio_store_write(struct xenvirtio_ctx *ctx,
+				    const char *path, const char *value)
+{
+	struct xv_platform *p = xv_plat(ctx);
+
+	if (!p || !path || !*path)
+		return -EINVAL;
+	return XV_PLAT_CALL(p, store_write, path, value);
 }

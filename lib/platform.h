@@ -165,6 +165,9 @@ struct xv_platform_ops {
 	 */
 	int (*store_read)(struct xv_platform *p, const char *path, char *buf,
 			  size_t len);
+	/* Set @path to @value, or delete it when @value is NULL. */
+	int (*store_write)(struct xv_platform *p, const char *path,
+			   const char *value);
 };
 
 extern const struct xv_platform_ops xv_platform_sim_ops;

@@ -953,4 +953,5 @@ const struct xv_platform_ops xv_platform_sim_ops = {
     .evtchn_pending = xv_sim_evtchn_pending,
     .evtchn_unmask = xv_sim_evtchn_unmask,
     .store_read = xv_sim_store_read,
+    .store_write = xv_sim_store_write,
 };

@@ -272,6 +272,28 @@ static int xen_domid_from_evtchn(struct xen_plat *x)
 	return r;
 }
 
+static int xen_store_write(struct xv_platform *p, const char *path,
+			   const char *value)
+{
+	struct xen_plat *x = to_xen(p);
+	struct xs_handle *h;
+	bool ok;
+
+	if (!path)
+		return -EINVAL;
+	h = xen_xs(x);
+	if (!h)
+		return -ENOSYS;
+	errno = 0;
+	if (value)
+		ok = xs_write(h, XBT_NULL, path, value, strlen(value));
+	else
+		ok = xs_rm(h, XBT_NULL, path) || errno == ENOENT;
+	if (!ok)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
 static int xen_store_read(struct xv_platform *p, const char *path, char *buf,
 			  size_t len)
 {
@@ -804,6 +826,7 @@ const struct xv_platform_ops xv_platform_xen_ops = {
     .evtchn_pending = xen_evtchn_pending,
     .evtchn_unmask = xen_evtchn_unmask,
     .store_read = xen_store_read,
+    .store_write = xen_store_write,
 };
 
 int xv_xen_shared_info_gfn(struct xv_platform *p, uint16_t domid, uint64_t *gfn)

@@ -782,11 +782,19 @@ XV_EXPORT int xenvirtio_sim_store_write(struct xenvirtio_ctx *ctx,
 					const char *path, const char *value)
 {
 	struct xv_sim *s = xv_sim_from_ctx(ctx);
+
+	return s ? xv_sim_store_write(&s->base, path, value) : -EINVAL;
+}
+
+int xv_sim_store_write(struct xv_platform *p, const char *path,
+		       const char *value)
+{
+	struct xv_sim *s = xv_sim_of(p);
 	struct xv_sim_kv *kv;
 	uint32_t i, slot = XV_SIM_NONE;
 	int r = 0;
 
-	if (!s || !path || !*path || strlen(path) >= XV_SIM_STORE_KEY ||
+	if (!path || !*path || strlen(path) >= XV_SIM_STORE_KEY ||
 	    (value && strlen(value) >= XV_SIM_STORE_VAL))
 		return -EINVAL;
 	kv = xv_sim_store(s);

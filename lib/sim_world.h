@@ -261,6 +261,8 @@ void xv_sim_unpin(struct xv_sim *s, uint16_t granter, uint32_t ref,
 void xv_sim_mt_release(struct xv_sim *s, uint32_t i);
 int xv_sim_store_read(struct xv_platform *p, const char *path, char *buf,
 		      size_t len);
+int xv_sim_store_write(struct xv_platform *p, const char *path,
+		       const char *value);
 
 /* platform_sim.c: regions this process holds, released at detach. */
 void xv_sim_region_release_all(struct xv_sim *s);

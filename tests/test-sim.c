@@ -464,6 +464,39 @@ START_TEST(test_store)
 }
 END_TEST
 
+/* The public store API reaches the same store through the seam. */
+START_TEST(test_store_public_api)
+{
+	struct xenvirtio_ctx *a = must_open("domid=0"), *b = must_open("");
+	char buf[8] = "x";
+
+	ck_assert_int_eq(xenvirtio_store_write(a, "/local/domain/0/k", "42"),
+			 0);
+	ck_assert_int_eq(
+	    xenvirtio_store_read(b, "/local/domain/0/k", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "42");
+	ck_assert_int_eq(xenvirtio_store_write(b, "/local/domain/0/k",
+					       "12345678"),
+			 0);
+	strcpy(buf, "x");
+	ck_assert_int_eq(
+	    xenvirtio_store_read(a, "/local/domain/0/k", buf, sizeof(buf)),
+	    -ERANGE);
+	ck_assert_str_eq(buf, "x");
+	ck_assert_int_eq(xenvirtio_store_write(a, "/local/domain/0/k", NULL),
+			 0);
+	ck_assert_int_eq(
+	    xenvirtio_store_read(a, "/local/domain/0/k", buf, sizeof(buf)),
+	    -ENOENT);
+	ck_assert_int_eq(xenvirtio_store_read(a, "k", buf, 0), -EINVAL);
+	ck_assert_int_eq(xenvirtio_store_read(NULL, "k", buf, 8), -EINVAL);
+	ck_assert_int_eq(xenvirtio_store_write(a, "", "1"), -EINVAL);
+	ck_assert_int_eq(xenvirtio_store_write(NULL, "k", "1"), -EINVAL);
+	xenvirtio_ctx_close(b);
+	xenvirtio_ctx_close(a);
+}
+END_TEST
+
 /* The mapping side's maptrack fills up: NO_SPACE, all or nothing (F7). */
 START_TEST(test_F7_maptrack_exhaustion)
 {
@@ -1474,6 +1507,7 @@ int main(void)
 	tcase_add_test(tc, test_F7_share_refs_and_exhaustion);
 	tcase_add_test(tc, test_foreign_map_privileged_only);
 	tcase_add_test(tc, test_store);
+	tcase_add_test(tc, test_store_public_api);
 	tcase_add_test(tc, test_F7_maptrack_exhaustion);
 	tcase_add_test(tc, test_G4_injected_faults_frontend_foreign);
 	tcase_add_test(tc, test_E_many_ports_each_once);
