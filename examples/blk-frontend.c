@@ -140,6 +140,7 @@ struct fe {
 	int evfd;
 	bool grants;
 	const char *mode_why;
+	char mode_why_buf[64];
 	char policy_source[32];
 	uint64_t base;
 	uint64_t features;
@@ -596,9 +597,11 @@ static void decide_mode(struct fe *fe)
 		die(EXIT_SETUP, "policy for %s: %s", dev,
 		    xenvirtio_strerror(r));
 	fe->grants = d.grants;
-	fe->mode_why = "policy";
 	snprintf(fe->policy_source, sizeof(fe->policy_source), "%s",
 		 xenvirtio_policy_source_name(d.source));
+	snprintf(fe->mode_why_buf, sizeof(fe->mode_why_buf),
+		 "policy: %s, row %u", fe->policy_source, d.row);
+	fe->mode_why = fe->mode_why_buf;
 	verbose(fe, "policy for %s: %s (source %s, row %u): %s", dev,
 		d.grants ? "grants" : "no grants",
 		xenvirtio_policy_source_name(d.source), d.row, d.reason);
