@@ -248,7 +248,8 @@ static void usage(FILE *f)
 "  --platform SPEC       platform, e.g. sim:/dev/shm/w,domid=1 (default auto)\n"
 "  --backend-domid N     the backend's domain (default 0)\n"
 "  --devid N             device index (default 0)\n"
-"  --mode M              auto (policy decides), grant or foreign (default auto)\n"
+"  --mode M              auto (the policy decides), grant or foreign\n"
+"                        (default auto)\n"
 "  --policy PARAMS       policy parameters (xen_virtio_grant=..., ...), added\n"
 "                        after those of the XENVIRTIO_POLICY environment\n"
 "  --ring split|packed   ring layout (default split)\n"
@@ -791,7 +792,8 @@ static void plan_io(struct fe *fe)
 	/* Segments: at most size_max bytes, whole sectors. */
 	fe->seg_len = msize;
 	if (fe->size_max && fe->size_max < fe->seg_len)
-		fe->seg_len = fe->size_max - fe->size_max % VIRTIO_BLK_SECTOR_SIZE;
+		fe->seg_len = fe->size_max -
+			      fe->size_max % VIRTIO_BLK_SECTOR_SIZE;
 	if (!fe->seg_len)
 		die(EXIT_SETUP, "size_max %u is below one sector",
 		    fe->size_max);
@@ -816,7 +818,8 @@ static void plan_io(struct fe *fe)
 	fe->regions = bytes / msize / fe->nslots * fe->nslots;
 	if (!fe->regions)
 		die(EXIT_SETUP,
-		    "the disk (%llu bytes) is smaller than %u slots of %u bytes",
+		    "the disk (%llu bytes) is smaller than %u slots of %u "
+		    "bytes",
 		    (unsigned long long)bytes, fe->nslots, msize);
 }
 
@@ -1296,9 +1299,11 @@ static void summary(struct fe *fe, double secs)
 		       ",\"in\":%" PRIu64 ",\"flush\":%" PRIu64
 		       ",\"get_id\":%" PRIu64 ",\"bytes\":%" PRIu64
 		       ",\"seconds\":%.3f,\"mib_per_s\":%.2f,"
-		       "\"map_calls\":%" PRId64 ",\"map_calls_per_request\":%.2f,"
-		       "\"inplace_frames\":%" PRId64 ",\"bounce_frames\":%" PRId64
-		       ",\"kicks\":%" PRIu64 ",\"interrupts\":%" PRIu64
+		       "\"map_calls\":%" PRId64
+		       ",\"map_calls_per_request\":%.2f,"
+		       "\"inplace_frames\":%" PRId64
+		       ",\"bounce_frames\":%" PRId64 ",\"kicks\":%" PRIu64
+		       ",\"interrupts\":%" PRIu64
 		       ",\"verified\":true}\n",
 		       ring, mode, fe->policy_source, fe->nq, fe->o.depth,
 		       sizes, fe->st.requests, fe->st.out, fe->st.in,
