@@ -115,7 +115,7 @@ struct blk_dev {
 	struct xenvirtio_mmio_sock_server *srv;
 	int64_t stall_since; /* a partial message is waiting since (ms) */
 	bool broken_logged;  /* one log line per breakage */
-	char last_err[256];  /* last library error seen for this device */
+	char last_err[256];  /* first library message of this operation */
 
 	struct blk_stats st;
 };
@@ -175,15 +175,16 @@ static void dev_msg(const struct blk_dev *d, const char *fmt, ...)
 }
 
 /*
- * The library logs through this callback. Errors are remembered for the
- * device being served (the daemon prints its own single line when the
- * device breaks); everything is printed with --verbose.
+ * The library logs through this callback. The first warning or error of
+ * the operation in progress is remembered for the device being served: it
+ * says why, when the daemon prints its own single line for a device that
+ * broke. Everything is printed with --verbose.
  */
 static void lib_log(void *opaque, enum xenvirtio_log_level level,
 		    const char *text)
 {
 	(void)opaque;
-	if (B.cur && level <= XENVIRTIO_LOG_WARNING)
+	if (B.cur && level <= XENVIRTIO_LOG_WARNING && !B.cur->last_err[0])
 		snprintf(B.cur->last_err, sizeof(B.cur->last_err), "%s", text);
 	if (B.verbose)
 		fprintf(stderr, PROG ": lib: %s\n", text);
@@ -415,6 +416,8 @@ static void queue_run(struct blk_dev *d, struct blk_queue *q)
 	int i, r;
 
 	q->kicked = false;
+	if (!d->broken_logged)
+		d->last_err[0] = '\0';
 	for (i = 0; i < BATCH; i++) {
 		uint32_t written;
 		uint8_t status;
@@ -852,7 +855,11 @@ static void conn_accept(struct blk_dev *d)
 
 static void conn_process(struct blk_dev *d)
 {
-	int r = xenvirtio_mmio_sock_server_process(d->srv, XV_BLK_REPLY_MS);
+	int r;
+
+	if (!d->broken_logged)
+		d->last_err[0] = '\0';
+	r = xenvirtio_mmio_sock_server_process(d->srv, XV_BLK_REPLY_MS);
 
 	if (r == -EPIPE) {
 		conn_drop(d, d->last_err[0] ? d->last_err : NULL);
@@ -953,10 +960,13 @@ static int loop(void)
 			if (!pfd[i].revents)
 				continue;
 			B.cur = d;
-			if (d->srv)
+			if (d->srv) {
 				conn_process(d);
-			else
+				if (d->srv)
+					dev_check_broken(d);
+			} else {
 				conn_accept(d);
+			}
 			B.cur = NULL;
 		}
 		/* Serve the kicked queues; a ring the driver broke makes the
@@ -977,7 +987,6 @@ static int loop(void)
 				else
 					q->kicked = false;
 			}
-			dev_check_broken(d);
 			B.cur = NULL;
 		}
 	}
