@@ -43,11 +43,21 @@ static char bt_dir[128];
 static char bt_world[160];
 static pid_t bt_daemon = -1;
 static bool bt_under_valgrind;
+static bool bt_no_cleanup; /* a forked frontend: the parent cleans up */
 
-static void bt_cleanup(void)
+/* In a forked child: leave the daemon, world and directory alone. */
+static inline void bt_world_keep(void)
+{
+	bt_no_cleanup = true;
+	bt_daemon = -1;
+}
+
+static inline void bt_cleanup(void)
 {
 	char cmd[400];
 
+	if (bt_no_cleanup)
+		return;
 	if (bt_daemon > 0) {
 		kill(bt_daemon, SIGKILL);
 		waitpid(bt_daemon, NULL, 0);
@@ -65,9 +75,9 @@ static void bt_cleanup(void)
 	}
 }
 
-static void bt_fail(const char *file, int line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), noreturn));
-static void bt_fail(const char *file, int line, const char *fmt, ...)
+static inline void bt_fail(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4), noreturn));
+static inline void bt_fail(const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -80,19 +90,19 @@ static void bt_fail(const char *file, int line, const char *fmt, ...)
 	exit(1);
 }
 
-#define BT_CHECK(cond, ...)                                                  \
-	do {                                                                 \
-		if (!(cond))                                                 \
-			bt_fail(__FILE__, __LINE__, __VA_ARGS__);            \
+#define BT_CHECK(cond, ...)                                       \
+	do {                                                      \
+		if (!(cond))                                      \
+			bt_fail(__FILE__, __LINE__, __VA_ARGS__); \
 	} while (0)
-#define BT_OK(expr)                                                          \
-	do {                                                                 \
-		int bt_r_ = (expr);                                          \
-		BT_CHECK(bt_r_ >= 0, "%s: %s", #expr,                        \
-			 xenvirtio_strerror(bt_r_));                         \
+#define BT_OK(expr)                                   \
+	do {                                          \
+		int bt_r_ = (expr);                   \
+		BT_CHECK(bt_r_ >= 0, "%s: %s", #expr, \
+			 xenvirtio_strerror(bt_r_));  \
 	} while (0)
 
-static void bt_alarm(int sig)
+static inline void bt_alarm(int sig)
 {
 	(void)sig;
 	fprintf(stderr, "FAIL: test took too long\n");
@@ -100,7 +110,7 @@ static void bt_alarm(int sig)
 	_exit(1);
 }
 
-static int64_t bt_now_ms(void)
+static inline int64_t bt_now_ms(void)
 {
 	struct timespec ts;
 
@@ -109,12 +119,12 @@ static int64_t bt_now_ms(void)
 }
 
 /* Timeouts grow under valgrind. */
-static int bt_ms(int ms)
+static inline int bt_ms(int ms)
 {
 	return bt_under_valgrind ? ms * 8 : ms;
 }
 
-static void bt_init(unsigned int seconds)
+static inline void bt_init(unsigned int seconds)
 {
 	const char *vg = getenv("XV_VALGRIND");
 	const char *base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
@@ -130,7 +140,7 @@ static void bt_init(unsigned int seconds)
 	BT_OK(xenvirtio_sim_world_create(bt_world, 4, 2048, 4096));
 }
 
-static uint8_t bt_pattern(uint32_t seed, uint64_t byte)
+static inline uint8_t bt_pattern(uint32_t seed, uint64_t byte)
 {
 	uint64_t x = (byte + 1) * 0x9e3779b97f4a7c15ull ^ seed;
 
@@ -138,8 +148,8 @@ static uint8_t bt_pattern(uint32_t seed, uint64_t byte)
 }
 
 /* An image of @sectors sectors filled with the pattern of @seed. */
-static void bt_image(const char *name, unsigned int sectors, uint32_t seed,
-		     char *path, size_t len)
+static inline void bt_image(const char *name, unsigned int sectors,
+			    uint32_t seed, char *path, size_t len)
 {
 	uint8_t *buf = malloc((size_t)sectors * 512);
 	FILE *f;
@@ -161,7 +171,7 @@ static void bt_image(const char *name, unsigned int sectors, uint32_t seed,
  * name); stdout and stderr go to files in the directory. Under valgrind it
  * runs through libtool and valgrind, as tests/run-test.sh runs programs.
  */
-static void bt_daemon_start(const char *const *args)
+static inline void bt_daemon_start(const char *const *args)
 {
 	const char *top = getenv("XV_TOP_BUILDDIR");
 	char prog[512], out[256], err[256], cmd[4096];
@@ -207,7 +217,7 @@ static void bt_daemon_start(const char *const *args)
 }
 
 /* SIGTERM the daemon; returns its exit status (or -1 if it died). */
-static int bt_daemon_stop(void)
+static inline int bt_daemon_stop(void)
 {
 	int st, i;
 
@@ -223,13 +233,13 @@ static int bt_daemon_stop(void)
 	bt_fail(__FILE__, __LINE__, "daemon did not exit after SIGTERM");
 }
 
-static bool bt_daemon_alive(void)
+static inline bool bt_daemon_alive(void)
 {
 	return bt_daemon > 0 && waitpid(bt_daemon, NULL, WNOHANG) == 0;
 }
 
 /* The whole of a file in the directory, NUL-terminated (caller frees). */
-static char *bt_slurp(const char *name)
+static inline char *bt_slurp(const char *name)
 {
 	char path[256];
 	char *buf = NULL;
@@ -256,7 +266,7 @@ static char *bt_slurp(const char *name)
 	return buf;
 }
 
-static int bt_count(const char *text, const char *needle)
+static inline int bt_count(const char *text, const char *needle)
 {
 	int n = 0;
 
@@ -268,7 +278,7 @@ static int bt_count(const char *text, const char *needle)
 }
 
 /* Lines of the daemon's stderr containing @needle. */
-static int bt_log_count(const char *needle)
+static inline int bt_log_count(const char *needle)
 {
 	char *log = bt_slurp("backend.err");
 	int n = bt_count(log, needle);
@@ -278,7 +288,7 @@ static int bt_log_count(const char *needle)
 }
 
 /* Wait (bounded) until the daemon's stderr has @n lines with @needle. */
-static void bt_log_wait(const char *needle, int n)
+static inline void bt_log_wait(const char *needle, int n)
 {
 	int64_t end = bt_now_ms() + bt_ms(3000);
 	int c;
@@ -299,21 +309,21 @@ struct bt_fe {
 	struct xenvirtio_mmio_drv *drv;
 	struct xenvirtio_vq_drv *vq[BT_MAX_Q];
 	unsigned int nq, devid;
-	int port;		  /* bound to the device port_devid's */
+	int port; /* bound to the device port_devid's */
 	unsigned int port_devid;
 	uint64_t features;
 	uint64_t capacity;
 };
 
-static void bt_log_quiet(void *opaque, enum xenvirtio_log_level level,
-			 const char *text)
+static inline void bt_log_quiet(void *opaque, enum xenvirtio_log_level level,
+				const char *text)
 {
 	(void)opaque;
 	if (getenv("XV_TEST_VERBOSE"))
 		fprintf(stderr, "  fe log(%d): %s\n", (int)level, text);
 }
 
-static int bt_fe_attach(struct bt_fe *fe, unsigned int domid)
+static inline int bt_fe_attach(struct bt_fe *fe, unsigned int domid)
 {
 	char spec[256];
 
@@ -324,8 +334,8 @@ static int bt_fe_attach(struct bt_fe *fe, unsigned int domid)
 				      XENVIRTIO_LOG_DEBUG, &fe->ctx);
 }
 
-static void bt_fe_key(struct bt_fe *fe, unsigned int devid, const char *name,
-		      char *buf, size_t len)
+static inline void bt_fe_key(struct bt_fe *fe, unsigned int devid,
+			     const char *name, char *buf, size_t len)
 {
 	char key[256];
 	int64_t end = bt_now_ms() + bt_ms(5000);
@@ -340,7 +350,7 @@ static void bt_fe_key(struct bt_fe *fe, unsigned int devid, const char *name,
 }
 
 /* Connect the register socket of device @devid (no initialisation). */
-static int bt_fe_socket(struct bt_fe *fe, unsigned int devid)
+static inline int bt_fe_socket(struct bt_fe *fe, unsigned int devid)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	char state[32];
@@ -357,7 +367,7 @@ static int bt_fe_socket(struct bt_fe *fe, unsigned int devid)
 	return fd;
 }
 
-static void bt_fe_regs(struct bt_fe *fe, unsigned int devid)
+static inline void bt_fe_regs(struct bt_fe *fe, unsigned int devid)
 {
 	int fd = bt_fe_socket(fe, devid);
 
@@ -384,20 +394,18 @@ static void bt_fe_regs(struct bt_fe *fe, unsigned int devid)
 }
 
 /* Negotiate (grant mode) and return the accepted features. */
-static uint64_t bt_fe_negotiate(struct bt_fe *fe, bool packed)
+static inline uint64_t bt_fe_negotiate(struct bt_fe *fe, bool packed)
 {
-	uint64_t want = 1ULL << XENVIRTIO_F_EVENT_IDX |
-			1ULL << VIRTIO_BLK_F_SEG_MAX |
-			1ULL << VIRTIO_BLK_F_SIZE_MAX |
-			1ULL << VIRTIO_BLK_F_BLK_SIZE |
-			1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ;
+	uint64_t want =
+	    1ULL << XENVIRTIO_F_EVENT_IDX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+	    1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_BLK_SIZE |
+	    1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ;
 	uint32_t id = 0;
 	uint64_t cap = 0;
 
 	if (packed)
 		want |= 1ULL << XENVIRTIO_F_RING_PACKED;
-	BT_OK(xenvirtio_mmio_drv_init(fe->drv, want, true, &id,
-				      &fe->features));
+	BT_OK(xenvirtio_mmio_drv_init(fe->drv, want, true, &id, &fe->features));
 	BT_CHECK(id == VIRTIO_ID_BLOCK, "device id %u", id);
 	BT_OK(xenvirtio_mmio_drv_config_read(fe->drv, VIRTIO_BLK_CFG_CAPACITY,
 					     8, &cap));
@@ -406,8 +414,8 @@ static uint64_t bt_fe_negotiate(struct bt_fe *fe, bool packed)
 }
 
 /* A whole well-behaved bring-up: @nq queues of @qsize entries. */
-static void bt_fe_up(struct bt_fe *fe, unsigned int devid, bool packed,
-		     unsigned int nq, unsigned int qsize)
+static inline void bt_fe_up(struct bt_fe *fe, unsigned int devid, bool packed,
+			    unsigned int nq, unsigned int qsize)
 {
 	struct xenvirtio_vq_config c;
 	unsigned int i;
@@ -428,7 +436,7 @@ static void bt_fe_up(struct bt_fe *fe, unsigned int devid, bool packed,
 }
 
 /* Hang up: free rings and the connection (the device resets itself). */
-static void bt_fe_down(struct bt_fe *fe)
+static inline void bt_fe_down(struct bt_fe *fe)
 {
 	unsigned int i;
 
@@ -445,7 +453,7 @@ static void bt_fe_down(struct bt_fe *fe)
 	fe->nq = 0;
 }
 
-static void bt_fe_close(struct bt_fe *fe)
+static inline void bt_fe_close(struct bt_fe *fe)
 {
 	bt_fe_down(fe);
 	xenvirtio_dma_close(fe->dma);
@@ -454,7 +462,7 @@ static void bt_fe_close(struct bt_fe *fe)
 	fe->ctx = NULL;
 }
 
-static uint32_t bt_status(struct bt_fe *fe)
+static inline uint32_t bt_status(struct bt_fe *fe)
 {
 	uint32_t v = 0;
 
@@ -464,9 +472,9 @@ static uint32_t bt_status(struct bt_fe *fe)
 }
 
 /* Add one request (buffers must live until it is collected); kick. */
-static void bt_add(struct bt_fe *fe, unsigned int q, const struct iovec *out,
-		   unsigned int nout, const struct iovec *in, unsigned int nin,
-		   void *token)
+static inline void bt_add(struct bt_fe *fe, unsigned int q,
+			  const struct iovec *out, unsigned int nout,
+			  const struct iovec *in, unsigned int nin, void *token)
 {
 	int r;
 
@@ -481,8 +489,8 @@ static void bt_add(struct bt_fe *fe, unsigned int q, const struct iovec *out,
  * Collect one completed request of queue @q, waiting for the interrupt
  * (bounded). Returns 1 with *@token, *@len, or 0 on timeout.
  */
-static int bt_get(struct bt_fe *fe, unsigned int q, void **token,
-		  uint32_t *len, int timeout_ms)
+static inline int bt_get(struct bt_fe *fe, unsigned int q, void **token,
+			 uint32_t *len, int timeout_ms)
 {
 	int64_t end = bt_now_ms() + timeout_ms;
 	struct pollfd p = {.events = POLLIN};
@@ -513,7 +521,7 @@ struct bt_req {
 	uint8_t status;
 };
 
-static void bt_hdr(struct bt_req *rq, uint32_t type, uint64_t sector)
+static inline void bt_hdr(struct bt_req *rq, uint32_t type, uint64_t sector)
 {
 	int i;
 
@@ -527,8 +535,9 @@ static void bt_hdr(struct bt_req *rq, uint32_t type, uint64_t sector)
 
 /* One synchronous request with the ordinary layout; returns the status
  * byte and the used length in *@used. */
-static int bt_io(struct bt_fe *fe, unsigned int q, uint32_t type,
-		 uint64_t sector, void *data, uint32_t len, uint32_t *used)
+static inline int bt_io(struct bt_fe *fe, unsigned int q, uint32_t type,
+			uint64_t sector, void *data, uint32_t len,
+			uint32_t *used)
 {
 	struct bt_req rq;
 	struct iovec out[2], in[2];
@@ -559,8 +568,9 @@ static int bt_io(struct bt_fe *fe, unsigned int q, uint32_t type,
 }
 
 /* Write then read back @sectors at @sector through queue @q; verify. */
-static void bt_verified_io(struct bt_fe *fe, unsigned int q, uint64_t sector,
-			   unsigned int sectors, uint32_t seed)
+static inline void bt_verified_io(struct bt_fe *fe, unsigned int q,
+				  uint64_t sector, unsigned int sectors,
+				  uint32_t seed)
 {
 	size_t len = (size_t)sectors * 512, i;
 	uint8_t *w = malloc(len), *r = malloc(len);

@@ -35,7 +35,7 @@
 #define SEED_C 0xc0ffeeu
 
 static struct bt_fe A, B;
-static int breaks;    /* episodes that broke device A */
+static int breaks; /* episodes that broke device A */
 static unsigned int bad_a, bad_c;
 
 static uint64_t gaddr(uint32_t ref, uint32_t off)
@@ -80,9 +80,8 @@ static void test_S1_queue_select_out_of_range(void)
 	bt_fe_negotiate(&A, false);
 	BT_OK(xenvirtio_mmio_sock_client_write(A.cl, XENVIRTIO_MMIO_QUEUE_SEL,
 					       4, 7));
-	BT_CHECK(xenvirtio_mmio_sock_client_write(A.cl,
-						  XENVIRTIO_MMIO_QUEUE_NUM, 4,
-						  16) == -EPROTO,
+	BT_CHECK(xenvirtio_mmio_sock_client_write(
+		     A.cl, XENVIRTIO_MMIO_QUEUE_NUM, 4, 16) == -EPROTO,
 		 "QueueNum with QueueSel 7 accepted");
 	expect_broken("test_S1_queue_select_out_of_range");
 }
@@ -92,9 +91,8 @@ static void test_S2_queue_num_too_big(void)
 	bt_fe_negotiate(&A, false);
 	BT_OK(xenvirtio_mmio_sock_client_write(A.cl, XENVIRTIO_MMIO_QUEUE_SEL,
 					       4, 0));
-	BT_CHECK(xenvirtio_mmio_sock_client_write(A.cl,
-						  XENVIRTIO_MMIO_QUEUE_NUM, 4,
-						  1000) == -EPROTO,
+	BT_CHECK(xenvirtio_mmio_sock_client_write(
+		     A.cl, XENVIRTIO_MMIO_QUEUE_NUM, 4, 1000) == -EPROTO,
 		 "QueueNum 1000 accepted (max 64)");
 	expect_broken("test_S2_queue_num_too_big");
 }
@@ -103,8 +101,8 @@ static void ring_refused(const char *what, uint64_t desc, uint64_t drv,
 			 uint64_t dev)
 {
 	bt_fe_negotiate(&A, false);
-	BT_CHECK(xenvirtio_mmio_drv_queue_setup(A.drv, 0, 16, desc, drv,
-						dev) < 0,
+	BT_CHECK(xenvirtio_mmio_drv_queue_setup(A.drv, 0, 16, desc, drv, dev) <
+		     0,
 		 "%s: queue accepted", what);
 	expect_broken(what);
 }
@@ -359,8 +357,10 @@ int main(void)
 	bt_image("b.img", SECTORS, SEED_B, ib, sizeof(ib));
 	bt_image("c.img", SECTORS, SEED_C, ic, sizeof(ic));
 	snprintf(plat, sizeof(plat), "sim:%s,domid=0", bt_world);
-	snprintf(da, sizeof(da), "fe=1,devid=0,image=%s,mode=grant,"
-				 "queue-size=64", ia);
+	snprintf(da, sizeof(da),
+		 "fe=1,devid=0,image=%s,mode=grant,"
+		 "queue-size=64",
+		 ia);
 	snprintf(dc, sizeof(dc), "fe=1,devid=1,image=%s,mode=grant,readonly",
 		 ic);
 	snprintf(db, sizeof(db), "fe=2,devid=0,image=%s,mode=grant,queues=2",
@@ -431,8 +431,9 @@ int main(void)
 	BT_CHECK(line && field(line, "(bad ") == 0, "2/0 bad");
 	free(out);
 	bt_cleanup();
-	fprintf(stderr, "PASS: %d breakages, each logged once; bystander "
-			"served throughout\n",
+	fprintf(stderr,
+		"PASS: %d breakages, each logged once; bystander "
+		"served throughout\n",
 		breaks);
 	return 0;
 }
