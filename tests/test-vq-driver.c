@@ -4,6 +4,10 @@
  * frontend domain (DMA layer, grants) and a backend domain (grant-mode
  * mapper) in one process; random requests verified byte for byte, out of
  * order; used elements validated (F6); reclaim on reset.
+ *
+ * The "-nogrant" cases run the same tests, unchanged, over a no-grant DMA
+ * handle (XENVIRTIO_DMA_F_NO_GRANTS: guest-physical addresses) against a
+ * FOREIGN-mode mapper in the privileged domain 0 of the same sim world.
  */
 #include "xv-test.h"
 
@@ -18,7 +22,7 @@ static struct xenvirtio_vq_drv *drv;
 static struct xenvirtio_mapper *m;
 static struct xenvirtio_vq *vq;
 
-static bool packed;
+static bool packed, nogrant;
 
 static void setup(void)
 {
@@ -38,7 +42,11 @@ static void setup(void)
 	ck_assert_int_eq(xenvirtio_ctx_open_log(spec, xv_test_log, NULL,
 						XENVIRTIO_LOG_ERR, &bctx),
 			 0);
-	ck_assert_int_eq(xenvirtio_dma_open(fctx, 0, &dma), 0);
+	ck_assert_int_eq(xenvirtio_dma_open_ex(fctx, 0,
+					      nogrant ? XENVIRTIO_DMA_F_NO_GRANTS
+						      : 0,
+					      0, &dma),
+			 0);
 	ck_assert_int_eq(xenvirtio_vq_drv_new(
 				 fctx, dma,
 				 (1ULL << XENVIRTIO_F_VERSION_1) |
@@ -49,8 +57,10 @@ static void setup(void)
 				 64, &drv),
 			 0);
 	ck_assert_int_eq(xenvirtio_vq_drv_config(drv, &cfg), 0);
-	ck_assert_int_eq(xenvirtio_mapper_open(bctx, XENVIRTIO_MAPPER_GRANT, 1,
-					       &m),
+	ck_assert_int_eq(xenvirtio_mapper_open(bctx,
+					       nogrant ? XENVIRTIO_MAPPER_FOREIGN
+						       : XENVIRTIO_MAPPER_GRANT,
+					       1, &m),
 			 0);
 	ck_assert_int_eq(xenvirtio_vq_new(m, 64, &vq), 0);
 	ck_assert_int_eq(xenvirtio_vq_enable(vq, &cfg), 0);
@@ -58,13 +68,27 @@ static void setup(void)
 
 static void setup_split(void)
 {
-	packed = false;
+	packed = nogrant = false;
 	setup();
 }
 
 static void setup_packed(void)
 {
 	packed = true;
+	nogrant = false;
+	setup();
+}
+
+static void setup_split_nogrant(void)
+{
+	packed = false;
+	nogrant = true;
+	setup();
+}
+
+static void setup_packed_nogrant(void)
+{
+	packed = nogrant = true;
 	setup();
 }
 
@@ -378,27 +402,27 @@ START_TEST(test_F7_never_fits_is_e2big_small_queue)
 }
 END_TEST
 
+static void add_cases(Suite *s, const char *name, void (*fix)(void))
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, fix, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_driver_device_random);
+	tcase_add_test(tc, test_F6_used_id_and_len_validated);
+	tcase_add_test(tc, test_driver_add_errors);
+	tcase_add_test(tc, test_F7_failed_add_leaves_ring_intact);
+	tcase_add_test(tc, test_F7_never_fits_is_e2big_small_queue);
+	suite_add_tcase(s, tc);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("vq-driver");
-	TCase *tc = tcase_create("split");
 
-	tcase_add_checked_fixture(tc, setup_split, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_driver_device_random);
-	tcase_add_test(tc, test_F6_used_id_and_len_validated);
-	tcase_add_test(tc, test_driver_add_errors);
-	tcase_add_test(tc, test_F7_failed_add_leaves_ring_intact);
-	tcase_add_test(tc, test_F7_never_fits_is_e2big_small_queue);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("packed");
-	tcase_add_checked_fixture(tc, setup_packed, teardown);
-	tcase_set_timeout(tc, 120);
-	tcase_add_test(tc, test_driver_device_random);
-	tcase_add_test(tc, test_F6_used_id_and_len_validated);
-	tcase_add_test(tc, test_driver_add_errors);
-	tcase_add_test(tc, test_F7_failed_add_leaves_ring_intact);
-	tcase_add_test(tc, test_F7_never_fits_is_e2big_small_queue);
-	suite_add_tcase(s, tc);
+	add_cases(s, "split", setup_split);
+	add_cases(s, "packed", setup_packed);
+	add_cases(s, "split-nogrant", setup_split_nogrant);
+	add_cases(s, "packed-nogrant", setup_packed_nogrant);
 	return xv_test_run(s);
 }
