@@ -79,10 +79,10 @@ struct blk_queue {
 	struct blk_dev *dev;
 	unsigned int index;
 	struct xenvirtio_vq *vq;
-	bool ready;	   /* enabled by queue_ready, not yet reset */
-	bool kicked;	   /* a kick wants a pass */
-	bool backoff;	   /* backpressure: try again in RETRY_MS */
-	bool broken_seen;  /* the ring broke; reset owed */
+	bool ready;	  /* enabled by queue_ready, not yet reset */
+	bool kicked;	  /* a kick wants a pass */
+	bool backoff;	  /* backpressure: try again in RETRY_MS */
+	bool broken_seen; /* the ring broke; reset owed */
 	struct iovec iov[IOV_CAP];
 };
 
@@ -106,7 +106,7 @@ struct blk_dev {
 	struct xenvirtio_mapper *mapper;
 	struct xenvirtio_mmio_dev *mmio;
 	struct blk_queue q[MAX_QUEUES];
-	int port;	 /* event channel (interrupt), -1 if none */
+	int port; /* event channel (interrupt), -1 if none */
 	int listen_fd;
 	char sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	bool published;
@@ -115,7 +115,7 @@ struct blk_dev {
 	struct xenvirtio_mmio_sock_server *srv;
 	int64_t stall_since; /* a partial message is waiting since (ms) */
 	bool broken_logged;  /* one log line per breakage */
-	char last_err[256];  /* last library error seen for this device */
+	char last_err[256];  /* first library message of this operation */
 
 	struct blk_stats st;
 };
@@ -134,7 +134,7 @@ struct backend {
 	int stall_ms;
 	bool verbose;
 	int sig_fd;
-	struct blk_dev *cur; /* device whose objects are being called */
+	struct blk_dev *cur;  /* device whose objects are being called */
 	char world[PATH_MAX]; /* simulated world file, "" on Xen */
 	long base_frames;     /* guest frames mapped before any device */
 };
@@ -162,7 +162,7 @@ static void msg(const char *fmt, ...)
 }
 
 static void dev_msg(const struct blk_dev *d, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void dev_msg(const struct blk_dev *d, const char *fmt, ...)
 {
 	va_list ap;
@@ -175,15 +175,16 @@ static void dev_msg(const struct blk_dev *d, const char *fmt, ...)
 }
 
 /*
- * The library logs through this callback. Errors are remembered for the
- * device being served (the daemon prints its own single line when the
- * device breaks); everything is printed with --verbose.
+ * The library logs through this callback. The first warning or error of
+ * the operation in progress is remembered for the device being served: it
+ * says why, when the daemon prints its own single line for a device that
+ * broke. Everything is printed with --verbose.
  */
 static void lib_log(void *opaque, enum xenvirtio_log_level level,
 		    const char *text)
 {
 	(void)opaque;
-	if (B.cur && level <= XENVIRTIO_LOG_WARNING)
+	if (B.cur && level <= XENVIRTIO_LOG_WARNING && !B.cur->last_err[0])
 		snprintf(B.cur->last_err, sizeof(B.cur->last_err), "%s", text);
 	if (B.verbose)
 		fprintf(stderr, PROG ": lib: %s\n", text);
@@ -282,12 +283,11 @@ static int iov_slice(const struct iovec *iov, unsigned int n, uint64_t off,
 }
 
 /* preadv/pwritev the whole @iov at byte @pos of the image. */
-static int image_io(int fd, struct iovec *iov, int n, uint64_t pos,
-		    bool write)
+static int image_io(int fd, struct iovec *iov, int n, uint64_t pos, bool write)
 {
 	while (n > 0) {
-		ssize_t r = write ? pwritev(fd, iov, n, (off_t)pos) :
-				    preadv(fd, iov, n, (off_t)pos);
+		ssize_t r = write ? pwritev(fd, iov, n, (off_t)pos)
+				  : preadv(fd, iov, n, (off_t)pos);
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -353,8 +353,7 @@ static uint8_t blk_serve(struct blk_dev *d, struct blk_queue *q,
 			n = iov_slice(q->iov + e->out_num, e->in_num, 0, dlen,
 				      data, SEG_MAX, &too_big);
 		}
-		if (!dlen || dlen % VIRTIO_BLK_SECTOR_SIZE || n < 0 ||
-		    too_big)
+		if (!dlen || dlen % VIRTIO_BLK_SECTOR_SIZE || n < 0 || too_big)
 			return VIRTIO_BLK_S_IOERR; /* also seg_max exceeded */
 		nsec = dlen / VIRTIO_BLK_SECTOR_SIZE;
 		/* sector + nsec <= capacity, without overflow */
@@ -415,6 +414,8 @@ static void queue_run(struct blk_dev *d, struct blk_queue *q)
 	int i, r;
 
 	q->kicked = false;
+	if (!d->broken_logged)
+		d->last_err[0] = '\0';
 	for (i = 0; i < BATCH; i++) {
 		uint32_t written;
 		uint8_t status;
@@ -611,8 +612,8 @@ static int open_image(struct blk_dev *d)
 {
 	struct stat sb;
 
-	d->img_fd = open(d->image, (d->readonly ? O_RDONLY : O_RDWR) |
-					   O_CLOEXEC);
+	d->img_fd =
+	    open(d->image, (d->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (d->img_fd < 0) {
 		dev_msg(d, "image %s: %s", d->image, strerror(errno));
 		return -1;
@@ -680,15 +681,15 @@ static int dev_setup(struct blk_dev *d)
 
 	/* The mapper enforces the mode on every address (G1). */
 	r = xenvirtio_mapper_open(B.ctx,
-				  d->grants ? XENVIRTIO_MAPPER_GRANT :
-					      XENVIRTIO_MAPPER_FOREIGN,
+				  d->grants ? XENVIRTIO_MAPPER_GRANT
+					    : XENVIRTIO_MAPPER_FOREIGN,
 				  (uint16_t)d->fe, &d->mapper);
 	if (r < 0) {
 		dev_msg(d, "%s mapper: %s%s", d->grants ? "grant" : "foreign",
 			xenvirtio_strerror(r),
-			r == -EOPNOTSUPP && !d->grants ?
-				" (foreign mapping needs a privileged domain)" :
-				"");
+			r == -EOPNOTSUPP && !d->grants
+			    ? " (foreign mapping needs a privileged domain)"
+			    : "");
 		return -1;
 	}
 	r = xenvirtio_mapper_set_strategy(d->mapper, B.strategy);
@@ -721,13 +722,12 @@ static int dev_setup(struct blk_dev *d)
 	/* The ring layout, indirect tables and event index are the driver's
 	 * choice; the register file adds VERSION_1 (and ACCESS_PLATFORM in
 	 * grant mode). */
-	mc.features = 1ULL << XENVIRTIO_F_RING_PACKED |
-		      1ULL << XENVIRTIO_F_INDIRECT_DESC |
-		      1ULL << XENVIRTIO_F_EVENT_IDX |
-		      1ULL << VIRTIO_BLK_F_SIZE_MAX |
-		      1ULL << VIRTIO_BLK_F_SEG_MAX |
-		      1ULL << VIRTIO_BLK_F_BLK_SIZE |
-		      1ULL << VIRTIO_BLK_F_FLUSH | 1ULL << VIRTIO_BLK_F_MQ;
+	mc.features =
+	    1ULL << XENVIRTIO_F_RING_PACKED |
+	    1ULL << XENVIRTIO_F_INDIRECT_DESC | 1ULL << XENVIRTIO_F_EVENT_IDX |
+	    1ULL << VIRTIO_BLK_F_SIZE_MAX | 1ULL << VIRTIO_BLK_F_SEG_MAX |
+	    1ULL << VIRTIO_BLK_F_BLK_SIZE | 1ULL << VIRTIO_BLK_F_FLUSH |
+	    1ULL << VIRTIO_BLK_F_MQ;
 	mc.grants = d->grants;
 	r = xenvirtio_mmio_dev_new(B.ctx, &mc, &blk_ops, d, &d->mmio);
 	if (r < 0) {
@@ -759,8 +759,9 @@ static int dev_setup(struct blk_dev *d)
 		dev_msg(d, "store: %s", xenvirtio_strerror(r));
 		return -1;
 	}
-	dev_msg(d, "serving %s (%" PRIu64 " sectors%s), %u queue%s of %u, "
-		   "socket %s, event channel %d",
+	dev_msg(d,
+		"serving %s (%" PRIu64 " sectors%s), %u queue%s of %u, "
+		"socket %s, event channel %d",
 		d->image, d->capacity, d->readonly ? ", read-only" : "",
 		d->nqueues, d->nqueues > 1 ? "s" : "", d->qsize, d->sock_path,
 		d->port);
@@ -821,8 +822,8 @@ static void dev_summary(struct blk_dev *d, long mapped_now)
 		    "%" PRIu64 ", unmap calls %" PRIu64 ", copies %" PRIu64
 		    ", mapped now %ld\n",
 	       d->fe, d->devid, d->st.requests, d->st.bad, ms.map_calls,
-	       d->st.requests ? (double)ms.map_calls / (double)d->st.requests :
-				0.0,
+	       d->st.requests ? (double)ms.map_calls / (double)d->st.requests
+			      : 0.0,
 	       ms.frames_mapped, ms.unmap_calls, ms.copy_ops, mapped_now);
 }
 
@@ -852,7 +853,11 @@ static void conn_accept(struct blk_dev *d)
 
 static void conn_process(struct blk_dev *d)
 {
-	int r = xenvirtio_mmio_sock_server_process(d->srv, XV_BLK_REPLY_MS);
+	int r;
+
+	if (!d->broken_logged)
+		d->last_err[0] = '\0';
+	r = xenvirtio_mmio_sock_server_process(d->srv, XV_BLK_REPLY_MS);
 
 	if (r == -EPIPE) {
 		conn_drop(d, d->last_err[0] ? d->last_err : NULL);
@@ -908,8 +913,8 @@ static int loop(void)
 			}
 			if (d->srv) {
 				if (d->stall_since) {
-					int64_t left = d->stall_since +
-						       B.stall_ms - now;
+					int64_t left =
+					    d->stall_since + B.stall_ms - now;
 
 					if (left <= 0) {
 						conn_drop(d, "stalled in the "
@@ -920,8 +925,8 @@ static int loop(void)
 					if (left < timeout)
 						timeout = (int)left;
 				}
-				pfd[n].fd = xenvirtio_mmio_sock_server_fd(
-				    d->srv);
+				pfd[n].fd =
+				    xenvirtio_mmio_sock_server_fd(d->srv);
 			} else {
 				pfd[n].fd = d->listen_fd;
 			}
@@ -953,10 +958,13 @@ static int loop(void)
 			if (!pfd[i].revents)
 				continue;
 			B.cur = d;
-			if (d->srv)
+			if (d->srv) {
 				conn_process(d);
-			else
+				if (d->srv)
+					dev_check_broken(d);
+			} else {
 				conn_accept(d);
+			}
 			B.cur = NULL;
 		}
 		/* Serve the kicked queues; a ring the driver broke makes the
@@ -977,7 +985,6 @@ static int loop(void)
 				else
 					q->kicked = false;
 			}
-			dev_check_broken(d);
 			B.cur = NULL;
 		}
 	}
@@ -992,10 +999,12 @@ static void help(void)
 	    "Usage: " PROG " --device SPEC [--device SPEC ...] [OPTIONS]\n"
 	    "\n"
 	    "A virtio-blk device daemon: serves disk image files to guests as\n"
-	    "virtio-mmio block devices. Register accesses arrive over one unix\n"
+	    "virtio-mmio block devices. Register accesses arrive over one "
+	    "unix\n"
 	    "socket per device (the simulated ioreq transport), interrupts go\n"
 	    "out over an event channel; both are published in the store under\n"
-	    "/local/domain/BE/backend/virtio/FE/DEVID/ (socket, event-channel,\n"
+	    "/local/domain/BE/backend/virtio/FE/DEVID/ (socket, "
+	    "event-channel,\n"
 	    "base, state=ready).\n"
 	    "\n"
 	    "Options:\n"
@@ -1052,7 +1061,8 @@ static void help(void)
 	    "mapped now counts the guest frames this process still maps after\n"
 	    "every device was released (from /proc/self/maps; 0 when clean).\n"
 	    "\n"
-	    "A misbehaving frontend never stops the daemon: a bad request gets\n"
+	    "A misbehaving frontend never stops the daemon: a bad request "
+	    "gets\n"
 	    "an error status, a broken ring or register protocol makes the\n"
 	    "device need a reset (one log line on stderr), a hang-up resets\n"
 	    "the device and the next connection is accepted.\n"
@@ -1060,12 +1070,11 @@ static void help(void)
 	    "Exit status: 0 after SIGINT/SIGTERM; 1 on a setup error (bad\n"
 	    "image, platform, policy, socket, store; one line names it); 2 on\n"
 	    "a usage error.\n",
-	    MAX_DEVICES, MAX_QUEUES, DEFAULT_QUEUE_SIZE, SIZE_MAX_SEG,
-	    SEG_MAX);
+	    MAX_DEVICES, MAX_QUEUES, DEFAULT_QUEUE_SIZE, SIZE_MAX_SEG, SEG_MAX);
 }
 
 static int usage_error(const char *fmt, ...)
-	__attribute__((format(printf, 1, 2)));
+    __attribute__((format(printf, 1, 2)));
 static int usage_error(const char *fmt, ...)
 {
 	va_list ap;
@@ -1219,8 +1228,8 @@ static int parse_args(int argc, char **argv)
 				return usage_error("bad --strategy '%s'", v);
 		} else if (!strcmp(a, "--stall-timeout-ms")) {
 			if (number(v, 3600000, &n) < 0 || !n)
-				return usage_error("bad --stall-timeout-ms '%s'",
-						   v);
+				return usage_error(
+				    "bad --stall-timeout-ms '%s'", v);
 			B.stall_ms = (int)n;
 		} else {
 			return usage_error("unknown option '%s'", a);
@@ -1275,10 +1284,9 @@ static int setup(void)
 		return -1;
 	}
 
-	r = xenvirtio_ctx_open_log(B.platform, lib_log, NULL,
-				   B.verbose ? XENVIRTIO_LOG_DEBUG :
-					       XENVIRTIO_LOG_WARNING,
-				   &B.ctx);
+	r = xenvirtio_ctx_open_log(
+	    B.platform, lib_log, NULL,
+	    B.verbose ? XENVIRTIO_LOG_DEBUG : XENVIRTIO_LOG_WARNING, &B.ctx);
 	if (r < 0) {
 		msg("platform '%s': %s", B.platform, xenvirtio_strerror(r));
 		return -1;
@@ -1288,7 +1296,8 @@ static int setup(void)
 	if (!B.socket_dir) {
 		char *slash;
 
-		snprintf(dir, sizeof(dir), "%s", B.world[0] ? B.world : "/tmp/x");
+		snprintf(dir, sizeof(dir), "%s",
+			 B.world[0] ? B.world : "/tmp/x");
 		slash = strrchr(dir, '/');
 		if (slash == dir)
 			slash[1] = '\0';
