@@ -623,15 +623,10 @@ static void open_dma(struct fe *fe)
 	if (fe->grants) {
 		r = xenvirtio_dma_open(fe->ctx, fe->o.backend_domid, &fe->dma);
 	} else {
-#ifdef XENVIRTIO_DMA_F_NO_GRANTS
+		/* foreign mode: guest-physical addresses, nothing granted */
 		r = xenvirtio_dma_open_ex(fe->ctx, fe->o.backend_domid,
 					  XENVIRTIO_DMA_F_NO_GRANTS, 0,
 					  &fe->dma);
-#else
-		die(EXIT_SETUP,
-		    "foreign mode (no grants) needs XENVIRTIO_DMA_F_NO_GRANTS, "
-		    "which this build of the library lacks");
-#endif
 	}
 	if (r < 0)
 		die(EXIT_SETUP, "DMA handle (%s): %s",
