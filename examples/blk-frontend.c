@@ -401,10 +401,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 				o->json = true;
 			else if (!strcmp(a, "--verbose"))
 				o->verbose = true;
-			else {
-				usage(stderr);
-				die(EXIT_SETUP, "unknown option '%s'", a);
-			}
+			else
+				die(EXIT_SETUP,
+				    "unknown option '%s' (see --help)", a);
 		}
 		if (has_v) {
 			if (!v)
@@ -709,11 +708,16 @@ static void negotiate(struct fe *fe)
 		want |= 1ULL << XENVIRTIO_F_RING_PACKED;
 	r = xenvirtio_mmio_drv_init(fe->drv, want, fe->grants, &id,
 				    &fe->features);
+	if (r == -ENODEV && fe->grants)
+		die(EXIT_SETUP,
+		    "no usable virtio device at %#llx: grant DMA needs "
+		    "VERSION_1 and ACCESS_PLATFORM (does the backend use "
+		    "grants?)",
+		    (unsigned long long)fe->base);
 	if (r == -ENODEV)
 		die(EXIT_SETUP,
-		    "no usable virtio device at %#llx (needs VERSION_1%s)",
-		    (unsigned long long)fe->base,
-		    fe->grants ? " and ACCESS_PLATFORM for grants" : "");
+		    "no usable virtio device at %#llx (needs VERSION_1)",
+		    (unsigned long long)fe->base);
 	if (r == -ENOTSUP)
 		die(EXIT_SETUP,
 		    "the device refused the features (mode %s: does the "
@@ -1094,7 +1098,7 @@ static void complete(struct fe *fe, struct slot *s, uint32_t len)
 		if (bad >= 0)
 			die(EXIT_DATA,
 			    "data mismatch: queue %u, %u bytes at sector %llu, "
-			    "byte %lld: read %#04x, wrote %#04x",
+			    "byte %lld: read 0x%02x, wrote 0x%02x",
 			    s->q->index, s->size,
 			    (unsigned long long)s->sector, (long long)bad, got,
 			    want);
