@@ -52,6 +52,7 @@
 #define MAX_QUEUES 64
 #define MAX_DEPTH 1024
 #define RING_SIZE_MAX 256u /* largest ring we ask for */
+#define RING_ONE_FRAME 128u /* largest split ring that fits 4 KiB */
 #define FRAME 4096u
 
 enum exit_code {
@@ -114,7 +115,8 @@ struct queue {
 	unsigned int size;
 	struct xenvirtio_vq_drv *vq;
 	struct slot *slots;
-	void *data_mem; /* coherent: the slots' data buffers */
+	void *data_mem; /* the slots' data buffers */
+	bool data_coherent;
 	size_t data_len;
 	uint64_t data_dma;
 	void *ctl_mem; /* coherent: headers and status bytes */
@@ -848,6 +850,20 @@ static void setup_queue(struct fe *fe, struct queue *q, unsigned int index)
 		    q->size, nseg + 2);
 	r = xenvirtio_vq_drv_new(fe->ctx, fe->dma, fe->features, q->size,
 				 &q->vq);
+	if (r == -EOPNOTSUPP && q->size > RING_ONE_FRAME &&
+	    nseg + 2 <= RING_ONE_FRAME) {
+		/*
+		 * A platform that picks the refs itself (Xen's gntalloc)
+		 * grants a multi-frame area only if its refs happen to be
+		 * consecutive: rings of 128 fit one frame, split or packed.
+		 */
+		verbose(fe, "queue %u: rings of %u need consecutive refs, "
+			    "using %u",
+			q->index, q->size, RING_ONE_FRAME);
+		q->size = RING_ONE_FRAME;
+		r = xenvirtio_vq_drv_new(fe->ctx, fe->dma, fe->features,
+					 q->size, &q->vq);
+	}
 	if (r < 0)
 		die(EXIT_SETUP, "queue %u rings: %s", index,
 		    xenvirtio_strerror(r));
@@ -875,6 +891,15 @@ static void setup_queue(struct fe *fe, struct queue *q, unsigned int index)
 	q->data_len = slot_data * fe->o.depth;
 	r = xenvirtio_dma_alloc_coherent(fe->dma, q->data_len, &q->data_mem,
 					 &q->data_dma);
+	if (r == -EOPNOTSUPP) {
+		/* no multi-frame coherent area (see above): ordinary memory,
+		 * which the DMA layer bounces frame by frame */
+		q->data_coherent = false;
+		r = posix_memalign(&q->data_mem, FRAME, q->data_len) ? -ENOMEM
+								      : 0;
+	} else {
+		q->data_coherent = true;
+	}
 	if (r < 0)
 		die(EXIT_SETUP, "queue %u: %zu bytes of DMA memory: %s", index,
 		    q->data_len, xenvirtio_strerror(r));
@@ -908,9 +933,11 @@ static void free_queue(struct fe *fe, struct queue *q)
 	unsigned int d;
 
 	xenvirtio_vq_drv_free(q->vq);
-	if (q->data_mem)
+	if (q->data_mem && q->data_coherent)
 		xenvirtio_dma_free_coherent(fe->dma, q->data_mem, q->data_len,
 					    q->data_dma);
+	else
+		free(q->data_mem);
 	if (q->ctl_mem)
 		xenvirtio_dma_free_coherent(fe->dma, q->ctl_mem, q->ctl_len,
 					    q->ctl_dma);
