@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -69,7 +70,9 @@
 #define RETRY_MS 5	      /* backpressure: poll again after this */
 
 /* Exit codes, also in --help. */
-enum { EXIT_OK = 0, EXIT_SETUP = 1, EXIT_USAGE = 2 };
+/* Exit codes (in --help too): a bad option is a setup error, as the blk
+ * examples agree. */
+enum { EXIT_OK = 0, EXIT_SETUP = 1 };
 
 enum dev_mode { MODE_AUTO, MODE_GRANT, MODE_FOREIGN };
 
@@ -114,6 +117,7 @@ struct blk_dev {
 	/* the current connection */
 	struct xenvirtio_mmio_sock_server *srv;
 	int64_t stall_since; /* a partial message is waiting since (ms) */
+	long partial;	     /* bytes of it the server holds (estimate) */
 	bool broken_logged;  /* one log line per breakage */
 	char last_err[256];  /* first library message of this operation */
 
@@ -845,6 +849,7 @@ static void conn_accept(struct blk_dev *d)
 		return;
 	}
 	d->stall_since = 0;
+	d->partial = 0;
 	d->broken_logged = false;
 	d->last_err[0] = '\0';
 	if (B.verbose)
@@ -853,10 +858,18 @@ static void conn_accept(struct blk_dev *d)
 
 static void conn_process(struct blk_dev *d)
 {
-	int r;
+	int r, fd = xenvirtio_mmio_sock_server_fd(d->srv), avail = 0, left = 0;
+	long held;
 
 	if (!d->broken_logged)
 		d->last_err[0] = '\0';
+	/* The server keeps a partial message to itself; estimate it from
+	 * the bytes it took from the socket and the messages it answered.
+	 * Bytes that arrive during the call make the estimate low, never
+	 * high: a stalled client may be caught late, a live one is never
+	 * dropped for it. */
+	if (ioctl(fd, FIONREAD, &avail) < 0)
+		avail = 0;
 	r = xenvirtio_mmio_sock_server_process(d->srv, XV_BLK_REPLY_MS);
 
 	if (r == -EPIPE) {
@@ -871,13 +884,15 @@ static void conn_process(struct blk_dev *d)
 		conn_drop(d, why);
 		return;
 	}
-	/* Readable but nothing complete: a partial message waits. */
-	if (r == 0) {
-		if (!d->stall_since)
-			d->stall_since = now_ms();
-	} else {
+	if (ioctl(fd, FIONREAD, &left) < 0)
+		left = 0;
+	held =
+	    d->partial + avail - left - (long)r * XENVIRTIO_MMIO_SOCK_MSG_SIZE;
+	d->partial = held > 0 ? held % XENVIRTIO_MMIO_SOCK_MSG_SIZE : 0;
+	if (!d->partial)
 		d->stall_since = 0;
-	}
+	else if (!d->stall_since || r > 0)
+		d->stall_since = now_ms(); /* progress restarts the clock */
 }
 
 static void dev_check_broken(struct blk_dev *d)
@@ -911,25 +926,20 @@ static int loop(void)
 				busy |= d->q[j].kicked;
 				backoff |= d->q[j].backoff;
 			}
-			if (d->srv) {
-				if (d->stall_since) {
-					int64_t left =
-					    d->stall_since + B.stall_ms - now;
+			if (d->srv && d->stall_since) {
+				int64_t left =
+				    d->stall_since + B.stall_ms - now;
 
-					if (left <= 0) {
-						conn_drop(d, "stalled in the "
-							     "middle of a "
-							     "message");
-						continue;
-					}
-					if (left < timeout)
-						timeout = (int)left;
-				}
-				pfd[n].fd =
-				    xenvirtio_mmio_sock_server_fd(d->srv);
-			} else {
-				pfd[n].fd = d->listen_fd;
+				if (left <= 0)
+					conn_drop(d, "stalled in the middle "
+						     "of a message");
+				else if (left < timeout)
+					timeout = (int)left;
 			}
+			/* the connection, or else the listening socket */
+			pfd[n].fd = d->srv
+					? xenvirtio_mmio_sock_server_fd(d->srv)
+					: d->listen_fd;
 			pfd[n].events = POLLIN;
 			owner[n++] = d;
 		}
@@ -1067,9 +1077,10 @@ static void help(void)
 	    "device need a reset (one log line on stderr), a hang-up resets\n"
 	    "the device and the next connection is accepted.\n"
 	    "\n"
-	    "Exit status: 0 after SIGINT/SIGTERM; 1 on a setup error (bad\n"
-	    "image, platform, policy, socket, store; one line names it); 2 on\n"
-	    "a usage error.\n",
+	    "Exit status: 0 after SIGINT/SIGTERM (and for --help); 1 on a\n"
+	    "setup error: a bad option or device, or an image, platform,\n"
+	    "policy, mapper, event channel, socket or store that cannot be\n"
+	    "set up (one line on stderr names the problem).\n",
 	    MAX_DEVICES, MAX_QUEUES, DEFAULT_QUEUE_SIZE, SIZE_MAX_SEG, SEG_MAX);
 }
 
@@ -1084,7 +1095,7 @@ static int usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nTry '" PROG " --help'.\n");
-	return EXIT_USAGE;
+	return EXIT_SETUP;
 }
 
 static int number(const char *s, unsigned long max, unsigned int *out)

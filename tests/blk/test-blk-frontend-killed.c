@@ -185,6 +185,24 @@ int main(void)
 		     bt_count(out, "mapped now 0\n") == 1,
 		 "no clean summary");
 	free(out);
+
+	/* Nothing published is left: store keys and socket are gone. */
+	{
+		char key[256], v[256], sock[300];
+
+		BT_OK(bt_fe_attach(&fe, 3));
+		blk_store_key(key, sizeof(key), BT_BE, 1, 0, "state");
+		BT_CHECK(xenvirtio_store_read(fe.ctx, key, v, sizeof(v)) ==
+			     -ENOENT,
+			 "store key %s left behind", key);
+		blk_store_key(key, sizeof(key), BT_BE, 1, 0, "socket");
+		BT_CHECK(xenvirtio_store_read(fe.ctx, key, v, sizeof(v)) ==
+			     -ENOENT,
+			 "store key %s left behind", key);
+		snprintf(sock, sizeof(sock), "%s/xvblk-0-1-0.sock", bt_dir);
+		BT_CHECK(access(sock, F_OK) < 0, "socket %s left behind", sock);
+		bt_fe_close(&fe);
+	}
 	bt_cleanup();
 	fprintf(stderr, "PASS\n");
 	return 0;

@@ -317,24 +317,53 @@ static void test_R15_write_to_readonly(void)
 	fprintf(stderr, "  ok test_R15_write_to_readonly\n");
 }
 
-/* A client that sends part of a register message and stalls is dropped. */
-static void test_stalled_client_dropped(void)
+/*
+ * A client that sends part of a register message and stalls is dropped:
+ * alone, and after a complete message in the same burst (which is
+ * answered first).
+ */
+static void stalled_client(bool after_complete)
 {
-	uint8_t junk[10] = {0};
+	uint8_t msg[XENVIRTIO_MMIO_SOCK_MSG_SIZE + 10] = {0}, rsp[24];
+	uint64_t base = blk_mmio_base(0);
 	struct pollfd p = {.events = POLLIN};
+	size_t len = 10, i;
 	int64_t t0;
 	char c;
 
+	if (after_complete) {
+		/* a read of MagicValue: addr, data 0, seq 1, size 4, read */
+		for (i = 0; i < 8; i++)
+			msg[i] = (uint8_t)(base >> (8 * i));
+		msg[16] = 1;
+		msg[20] = 4;
+		msg[21] = 1;
+		len += XENVIRTIO_MMIO_SOCK_MSG_SIZE;
+	}
 	p.fd = bt_fe_socket(&A, 0);
-	BT_CHECK(send(p.fd, junk, sizeof(junk), MSG_NOSIGNAL) == 10, "send");
+	BT_CHECK(send(p.fd, msg, len, MSG_NOSIGNAL) == (ssize_t)len, "send");
 	t0 = bt_now_ms();
+	if (after_complete) {
+		BT_CHECK(recv(p.fd, rsp, sizeof(rsp), MSG_WAITALL) == 24,
+			 "no answer to the complete message");
+		BT_CHECK(rsp[8] == 'v' && rsp[11] == 't', "MagicValue");
+	}
 	BT_CHECK(poll(&p, 1, bt_ms(5000)) == 1, "stalled client not dropped");
 	BT_CHECK(recv(p.fd, &c, 1, 0) == 0, "expected a hang-up");
 	BT_CHECK(bt_now_ms() - t0 >= 250, "dropped too early");
+	BT_CHECK(bt_now_ms() - t0 < bt_ms(1000), "dropped too late");
 	close(p.fd);
-	bt_log_wait("device 1/0: connection dropped: stalled", 1);
-	fprintf(stderr, "  ok stalled client dropped after %lld ms\n",
+	bt_log_wait("device 1/0: connection dropped: stalled",
+		    after_complete ? 2 : 1);
+	fprintf(stderr, "  ok stalled client%s dropped after %lld ms\n",
+		after_complete ? " (after a complete message)" : "",
 		(long long)(bt_now_ms() - t0));
+}
+
+static void test_stalled_client_dropped(void)
+{
+	stalled_client(false);
+	stalled_client(true);
 }
 
 static unsigned long field(const char *line, const char *name)
