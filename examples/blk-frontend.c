@@ -700,9 +700,9 @@ static void negotiate(struct fe *fe)
 	int r;
 
 	/*
-	 * INDIRECT_DESC is negotiated so that the device accepts indirect
-	 * tables; the library's driver-side rings do not build them yet, so
-	 * every request is a direct chain either way.
+	 * With INDIRECT_DESC negotiated the driver-side queue puts a
+	 * request of several buffers into an indirect table when the
+	 * library's driver side builds them, else a direct chain.
 	 */
 	if (fe->o.indirect)
 		want |= 1ULL << XENVIRTIO_F_INDIRECT_DESC;
