@@ -553,6 +553,13 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 	if (!d || !token || (out_num && !out) || (in_num && !in) ||
 	    !(out_num + in_num))
 		return -EINVAL;
+	/* misuse is -EINVAL whatever the ring's state */
+	for (j = 0; j < out_num + in_num; j++) {
+		const struct iovec *v = j < out_num ? &out[j] : &in[j - out_num];
+
+		if (!v->iov_base || !v->iov_len)
+			return -EINVAL;
+	}
 	if (d->broken.broken)
 		return -EIO;
 	/* also with indirect tables: no chain longer than the queue (R7) */

@@ -327,6 +327,9 @@ START_TEST(test_driver_add_errors)
 					 0);
 		ck_assert_int_eq(xenvirtio_vq_drv_add(drv, &o, 1, NULL, 0, b),
 				 -ENOSPC);
+		/* misuse stays -EINVAL on a full ring */
+		ck_assert_int_eq(xenvirtio_vq_drv_add(drv, &o, 1, &z, 1, b),
+				 -EINVAL);
 	}
 }
 END_TEST
