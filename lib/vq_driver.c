@@ -555,7 +555,8 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 		return -EINVAL;
 	/* misuse is -EINVAL whatever the ring's state */
 	for (j = 0; j < out_num + in_num; j++) {
-		const struct iovec *v = j < out_num ? &out[j] : &in[j - out_num];
+		const struct iovec *v =
+			j < out_num ? &out[j] : &in[j - out_num];
 
 		if (!v->iov_base || !v->iov_len)
 			return -EINVAL;

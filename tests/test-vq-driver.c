@@ -50,11 +50,12 @@ static void setup(void)
 	ck_assert_int_eq(xenvirtio_ctx_open_log(spec, xv_test_log, NULL,
 						XENVIRTIO_LOG_ERR, &bctx),
 			 0);
-	ck_assert_int_eq(xenvirtio_dma_open_ex(fctx, 0,
-					      nogrant ? XENVIRTIO_DMA_F_NO_GRANTS
-						      : 0,
-					      0, &dma),
-			 0);
+	{
+		unsigned int fl = nogrant ? XENVIRTIO_DMA_F_NO_GRANTS : 0;
+
+		ck_assert_int_eq(xenvirtio_dma_open_ex(fctx, 0, fl, 0, &dma),
+				 0);
+	}
 	ck_assert_int_eq(xenvirtio_vq_drv_new(
 				 fctx, dma,
 				 features_of(packed, indirect) |
@@ -62,11 +63,12 @@ static void setup(void)
 				 64, &drv),
 			 0);
 	ck_assert_int_eq(xenvirtio_vq_drv_config(drv, &cfg), 0);
-	ck_assert_int_eq(xenvirtio_mapper_open(bctx,
-					       nogrant ? XENVIRTIO_MAPPER_FOREIGN
-						       : XENVIRTIO_MAPPER_GRANT,
-					       1, &m),
-			 0);
+	ck_assert_int_eq(
+		xenvirtio_mapper_open(bctx,
+				      nogrant ? XENVIRTIO_MAPPER_FOREIGN
+					      : XENVIRTIO_MAPPER_GRANT,
+				      1, &m),
+		0);
 	ck_assert_int_eq(xenvirtio_vq_new(m, 64, &vq), 0);
 	ck_assert_int_eq(xenvirtio_vq_enable(vq, &cfg), 0);
 }
@@ -230,9 +232,11 @@ START_TEST(test_driver_device_random)
 			 * message for every assertion that passes */
 			bad = 0;
 			for (k = 0; k < r->nin; k++)
-				for (j = 0; j < r->in[k].iov_len; j++, w++)
-					bad += ((uint8_t *)r->in[k].iov_base)[j] !=
-					       resp(r->sum, w);
+				for (j = 0; j < r->in[k].iov_len; j++, w++) {
+					uint8_t *ib = r->in[k].iov_base;
+
+					bad += ib[j] != resp(r->sum, w);
+				}
 			ck_assert_uint_eq(bad, 0);
 			for (k = 0; k < r->nout; k++)
 				free(r->out[k].iov_base);
@@ -608,8 +612,9 @@ START_TEST(test_F7_indirect_failed_add_atomic)
 	ck_assert_int_eq(xenvirtio_vq_drv_add(dq, o, 6, NULL, 0, o), -ENOSPC);
 	ck_assert_int_eq(
 	    xenvirtio_dma_counter(small, XENVIRTIO_DMA_CNT_BOUNCE_FREE), 4);
-	ck_assert_int_eq(xenvirtio_dma_counter(small, XENVIRTIO_DMA_CNT_MAPS),
-			 xenvirtio_dma_counter(small, XENVIRTIO_DMA_CNT_UNMAPS));
+	ck_assert_int_eq(
+		xenvirtio_dma_counter(small, XENVIRTIO_DMA_CNT_MAPS),
+		xenvirtio_dma_counter(small, XENVIRTIO_DMA_CNT_UNMAPS));
 	ck_assert_int_eq(xenvirtio_vq_pop(q, &e), 0);
 	ck_assert_int_eq(xenvirtio_vq_drv_add(dq, o, 4, NULL, 0, o), 0);
 	ck_assert_uint_eq(ring_flags(q, 0) & XV_DESC_F_INDIRECT,

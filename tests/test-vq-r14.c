@@ -84,7 +84,7 @@ static uint16_t load_bytewise(const void *p)
 static unsigned long run_flip(uint16_t a, uint16_t b, bool bytewise,
 			      unsigned int rounds, unsigned long *loads)
 {
-	struct flip f = { .a = a, .b = b, .rounds = rounds };
+	struct flip f = {.a = a, .b = b, .rounds = rounds};
 	unsigned long torn = 0, n = 0;
 	pthread_t t;
 
@@ -112,15 +112,14 @@ static unsigned int scaled(unsigned int full, unsigned int valgrind)
 
 START_TEST(test_R14_index_load_never_torn)
 {
-	static const uint16_t pairs[][2] = { { 0x00ff, 0x0100 },
-					     { 0xffff, 0x0000 },
-					     { 0x01ff, 0x0200 } };
+	static const uint16_t pairs[][2] = {
+	    {0x00ff, 0x0100}, {0xffff, 0x0000}, {0x01ff, 0x0200}};
 	unsigned int rounds = scaled(2000000, 20000), i;
 	unsigned long loads, torn, control = 0, cloads = 0;
 
 	for (i = 0; i < 3; i++) {
-		torn = run_flip(pairs[i][0], pairs[i][1], false, rounds,
-				&loads);
+		torn =
+		    run_flip(pairs[i][0], pairs[i][1], false, rounds, &loads);
 		ck_assert_msg(torn == 0,
 			      "%lu of %lu index loads torn between 0x%04x "
 			      "and 0x%04x",
@@ -169,7 +168,7 @@ static uint32_t written_for(uint32_t seq)
 static void *device(void *arg)
 {
 	struct iovec iov[4];
-	struct xenvirtio_vq_elem e = { .iov = iov, .iov_cap = 4 };
+	struct xenvirtio_vq_elem e = {.iov = iov, .iov_cap = 4};
 	uint32_t want = 0;
 	unsigned int idle = 0;
 
@@ -189,8 +188,7 @@ static void *device(void *arg)
 			break;
 		}
 		if (e.out_num != 1 || e.in_num != 1 || e.out_len != 8 ||
-		    e.in_len != 4 ||
-		    xenvirtio_vq_elem_read(&e, 0, hdr, 8) < 0)
+		    e.in_len != 4 || xenvirtio_vq_elem_read(&e, 0, hdr, 8) < 0)
 			dev_bad_len++;
 		else if (hdr[0] != want || hdr[1] != ~want)
 			dev_bad_seq++;
@@ -229,18 +227,16 @@ static void stress(bool packed)
 						XENVIRTIO_LOG_ERR, &bctx),
 			 0);
 	ck_assert_int_eq(xenvirtio_dma_open(fctx, 0, &dma), 0);
-	ck_assert_int_eq(
-	    xenvirtio_vq_drv_new(fctx, dma,
-				 (1ULL << XENVIRTIO_F_VERSION_1) |
-				     (1ULL << XENVIRTIO_F_ACCESS_PLATFORM) |
-				     (packed ? 1ULL << XENVIRTIO_F_RING_PACKED
-					     : 0),
-				 QSIZE, &drv),
-	    0);
-	ck_assert_int_eq(xenvirtio_vq_drv_config(drv, &cfg), 0);
-	ck_assert_int_eq(xenvirtio_mapper_open(bctx, XENVIRTIO_MAPPER_GRANT, 1,
-					       &m),
+	ck_assert_int_eq(xenvirtio_vq_drv_new(
+			     fctx, dma,
+			     (1ULL << XENVIRTIO_F_VERSION_1) |
+				 (1ULL << XENVIRTIO_F_ACCESS_PLATFORM) |
+				 (packed ? 1ULL << XENVIRTIO_F_RING_PACKED : 0),
+			     QSIZE, &drv),
 			 0);
+	ck_assert_int_eq(xenvirtio_vq_drv_config(drv, &cfg), 0);
+	ck_assert_int_eq(
+	    xenvirtio_mapper_open(bctx, XENVIRTIO_MAPPER_GRANT, 1, &m), 0);
 	/* small buffers by grant copy: no map per request, more laps */
 	ck_assert_int_eq(xenvirtio_mapper_set_copy_threshold(m, 16), 0);
 	ck_assert_int_eq(xenvirtio_vq_new(m, QSIZE, &vq), 0);
@@ -259,7 +255,7 @@ static void stress(bool packed)
 		/* driver: submit into free slots, in sequence */
 		for (i = 0; i < QSIZE && sent < total; i++) {
 			struct slot *s = &slots[i];
-			struct iovec o = { s->out, 8 }, in = { s->in, 4 };
+			struct iovec o = {s->out, 8}, in = {s->in, 4};
 
 			if (s->busy)
 				continue;

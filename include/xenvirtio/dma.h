@@ -180,9 +180,8 @@ struct xenvirtio_dma;
  *
  * Context: the context must outlive the handle.
  */
-int xenvirtio_dma_open_ex(struct xenvirtio_ctx *ctx,
-			  unsigned int backend_domid, unsigned int flags,
-			  unsigned int bounce_frames,
+int xenvirtio_dma_open_ex(struct xenvirtio_ctx *ctx, unsigned int backend_domid,
+			  unsigned int flags, unsigned int bounce_frames,
 			  struct xenvirtio_dma **out);
 
 /**

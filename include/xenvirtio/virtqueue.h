@@ -316,8 +316,9 @@ int xenvirtio_vq_drv_config(const struct xenvirtio_vq_drv *drv,
  * an empty buffer; -ENOSPC if descriptors, grant refs or bounce frames are
  * exhausted (backpressure: collect, then retry); -E2BIG if the request can
  * never fit the queue (more buffers than the queue size, or more
- * descriptors than an empty ring holds); -EIO if the queue is broken; another negative errno
- * of xenvirtio_dma_map(). Nothing stays mapped on failure.
+ * descriptors than an empty ring holds); -EIO if the queue is broken;
+ * another negative errno of xenvirtio_dma_map(). Nothing stays mapped on
+ * failure.
  */
 int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *drv,
 			 const struct iovec *out, unsigned int out_num,
