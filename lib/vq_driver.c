@@ -149,6 +149,12 @@ err:
 	return r;
 }
 
+void *xv_vq_drv_ring(const struct xenvirtio_vq_drv *d, size_t *size)
+{
+	*size = d->ring_size;
+	return d->ring;
+}
+
 XV_EXPORT int xenvirtio_vq_drv_config(const struct xenvirtio_vq_drv *d,
 				      struct xenvirtio_vq_config *cfg)
 {

@@ -25,8 +25,21 @@
  * read shows up as an index more than the queue size ahead (R1 on the
  * device, F6 on the driver), which breaks the queue.
  *
- * What this can and cannot prove. On x86 (TSO) the hardware never reorders
- * a store after an earlier store or a load after an earlier load, and
+ * test_R14_avail_published_last / test_R14_used_published_last: exact and
+ * deterministic. On x86-64 Linux the ring memory is made read-only and
+ * every store into it is logged in program order (fault, log, single-step,
+ * re-protect): the available index (packed: the head's flags) must be the
+ * last store of xenvirtio_vq_drv_add(), and the used index (packed: the
+ * used descriptor's flags) the last store of xenvirtio_vq_push(), each made
+ * once, after the entry or element it publishes. Moving either store
+ * earlier, on either side, fails these tests on every run (checked by
+ * mutating lib/vq_driver.c, lib/vq_split.c and lib/vq_packed.c). They see
+ * program order, which is what a release store orders; whether the store
+ * is a release is checked by reading the code, not by a test. Skipped
+ * under valgrind and on other architectures.
+ *
+ * What the stress can and cannot prove. On x86 (TSO) the hardware never
+ * reorders a store after an earlier store or a load after an earlier load, and
  * aligned 16-bit loads are single-copy atomic even when written as plain
  * C: a missing acquire/release is invisible to the hardware there, and
  * only a compiler that moved or split the access would break the test.
@@ -205,13 +218,10 @@ static void *device(void *arg)
 	return NULL;
 }
 
-static void stress(bool packed)
+static void open_pair(bool packed)
 {
 	struct xenvirtio_vq_config cfg;
-	uint32_t sent = 0, got = 0, bad = 0, i;
-	unsigned int idle = 0;
 	char spec[128];
-	pthread_t t;
 
 	xv_test_expect_errors(0);
 	snprintf(dir, sizeof(dir), "/tmp/xvr14-XXXXXX");
@@ -241,7 +251,27 @@ static void stress(bool packed)
 	ck_assert_int_eq(xenvirtio_mapper_set_copy_threshold(m, 16), 0);
 	ck_assert_int_eq(xenvirtio_vq_new(m, QSIZE, &vq), 0);
 	ck_assert_int_eq(xenvirtio_vq_enable(vq, &cfg), 0);
+}
 
+static void close_pair(void)
+{
+	xenvirtio_vq_free(vq);
+	xenvirtio_mapper_close(m);
+	xenvirtio_vq_drv_free(drv);
+	xenvirtio_dma_close(dma);
+	xenvirtio_ctx_close(fctx);
+	xenvirtio_ctx_close(bctx);
+	xenvirtio_sim_world_destroy(world);
+	rmdir(dir);
+}
+
+static void stress(bool packed)
+{
+	uint32_t sent = 0, got = 0, bad = 0, i;
+	unsigned int idle = 0;
+	pthread_t t;
+
+	open_pair(packed);
 	/* every u16 index wraps once and crosses 256 byte boundaries */
 	total = scaled(66000, 1500);
 	dev_bad_seq = dev_bad_len = dev_errors = dev_done = dev_exited = 0;
@@ -311,20 +341,270 @@ static void stress(bool packed)
 	ck_assert_uint_eq(dev_done, total);
 	printf("R14 %s stress: %u requests through a queue of %u\n",
 	       packed ? "packed" : "split", total, QSIZE);
-
-	xenvirtio_vq_free(vq);
-	xenvirtio_mapper_close(m);
-	xenvirtio_vq_drv_free(drv);
-	xenvirtio_dma_close(dma);
-	xenvirtio_ctx_close(fctx);
-	xenvirtio_ctx_close(bctx);
-	xenvirtio_sim_world_destroy(world);
-	rmdir(dir);
+	close_pair();
 }
 
 START_TEST(test_R14_ring_publication_stress)
 {
 	stress(_i);
+}
+END_TEST
+
+/* ---- store order, traced ---- */
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <signal.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+
+#define XV_HAVE_TRACE 1
+#define TRACE_MAX 256
+#define X86_TF 0x100
+
+/*
+ * Every store into a watched area, in program order: the area is made
+ * read-only, each write faults, the handler logs the address, opens the
+ * area and single-steps the one instruction (trap flag), and the trap
+ * handler closes the area again.
+ */
+static uint8_t *trace_base;
+static size_t trace_len;
+static uintptr_t trace_log[TRACE_MAX];
+static volatile unsigned int trace_n;
+
+static void trace_segv(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+	uintptr_t a = (uintptr_t)si->si_addr;
+
+	(void)sig;
+	if (a < (uintptr_t)trace_base ||
+	    a >= (uintptr_t)trace_base + trace_len) {
+		signal(SIGSEGV, SIG_DFL); /* a real fault: crash */
+		return;
+	}
+	if (trace_n < TRACE_MAX)
+		trace_log[trace_n] = a - (uintptr_t)trace_base;
+	trace_n++;
+	mprotect(trace_base, trace_len, PROT_READ | PROT_WRITE);
+	uc->uc_mcontext.gregs[REG_EFL] |= X86_TF;
+}
+
+static void trace_trap(int sig, siginfo_t *si, void *uc_)
+{
+	ucontext_t *uc = uc_;
+
+	(void)sig;
+	(void)si;
+	uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)X86_TF;
+	mprotect(trace_base, trace_len, PROT_READ);
+}
+
+static struct sigaction old_segv, old_trap;
+
+/* Watch the pages holding [p, p + len). */
+static void trace_start(const void *p, size_t len)
+{
+	struct sigaction sa;
+	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095;
+	uintptr_t hi = ((uintptr_t)p + len + 4095) & ~(uintptr_t)4095;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_sigaction = trace_segv;
+	ck_assert_int_eq(sigaction(SIGSEGV, &sa, &old_segv), 0);
+	sa.sa_sigaction = trace_trap;
+	ck_assert_int_eq(sigaction(SIGTRAP, &sa, &old_trap), 0);
+	trace_base = (uint8_t *)lo;
+	trace_len = hi - lo;
+	trace_n = 0;
+	ck_assert_int_eq(mprotect(trace_base, trace_len, PROT_READ), 0);
+}
+
+/* Stop watching; the number of stores logged. */
+static unsigned int trace_stop(void)
+{
+	ck_assert_int_eq(
+	    mprotect(trace_base, trace_len, PROT_READ | PROT_WRITE), 0);
+	sigaction(SIGSEGV, &old_segv, NULL);
+	sigaction(SIGTRAP, &old_trap, NULL);
+	ck_assert_uint_le(trace_n, TRACE_MAX);
+	return trace_n;
+}
+
+/* Index of the first logged store at @p, or -1. */
+static int trace_find(const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)trace_base;
+	unsigned int i;
+
+	for (i = 0; i < trace_n; i++)
+		if (trace_log[i] == off)
+			return (int)i;
+	return -1;
+}
+
+/* Whether a store below @p was logged before the last one. */
+static bool trace_any_below(const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)trace_base;
+	unsigned int i;
+
+	for (i = 0; i + 1 < trace_n && i < TRACE_MAX; i++)
+		if (trace_log[i] < off)
+			return true;
+	return false;
+}
+
+static unsigned int trace_count(const void *p)
+{
+	uintptr_t off = (uintptr_t)p - (uintptr_t)trace_base;
+	unsigned int i, n = 0;
+
+	for (i = 0; i < trace_n; i++)
+		n += trace_log[i] == off;
+	return n;
+}
+#endif
+
+static bool trace_unusable(void)
+{
+#ifdef XV_HAVE_TRACE
+	const char *v = getenv("XV_VALGRIND");
+
+	if (!(v && *v))
+		return false;
+	printf("R14 store-order trace: skipped under valgrind\n");
+#else
+	printf("R14 store-order trace: needs x86-64 Linux, skipped\n");
+#endif
+	return true;
+}
+
+/*
+ * R14, driver side, exact: every store xenvirtio_vq_drv_add() makes into
+ * the rings, in program order. Split: the descriptor and the available
+ * entry are written, and the available index is the LAST store, made once.
+ * Packed: the head descriptor's flags are the last store, made once, after
+ * its address, length and id. A compiler or a code change that moved the
+ * index (or the head's flags) earlier fails here on any run, unlike the
+ * stress. It checks program order (what a release store orders), not what
+ * another CPU observes.
+ */
+START_TEST(test_R14_avail_published_last)
+{
+#ifdef XV_HAVE_TRACE
+	bool packed = _i;
+	static uint8_t ob[8], ib[4];
+	struct iovec o = {ob, 8}, in = {ib, 4};
+	uint8_t *ring;
+	size_t len;
+	unsigned int round, n;
+
+	if (trace_unusable())
+		return;
+	open_pair(packed);
+	ring = xv_vq_drv_ring(drv, &len);
+	/* a few laps, so positions other than 0 and the wrap are seen */
+	for (round = 0; round < 2 * QSIZE + 1; round++) {
+		struct iovec iov[2];
+		struct xenvirtio_vq_elem e = {.iov = iov, .iov_cap = 2};
+		uint32_t pos = round % QSIZE;
+		const uint8_t *last, *entry;
+		void *tok;
+		uint32_t l;
+
+		trace_start(ring, len);
+		ck_assert_int_eq(xenvirtio_vq_drv_add(drv, &o, 1, &in, 1, ob),
+				 0);
+		n = trace_stop();
+		ck_assert_uint_ge(n, 2);
+		last = trace_base + trace_log[n - 1];
+		if (packed) {
+			/* two descriptors from position 2 * round */
+			uint32_t head = (2 * round) % QSIZE;
+
+			entry = ring + 16 * (size_t)head;
+			ck_assert_ptr_eq(last, entry + 14);
+			ck_assert_uint_eq(trace_count(entry + 14), 1);
+			ck_assert_int_ge(trace_find(entry), 0);	     /* addr */
+			ck_assert_int_ge(trace_find(entry + 8), 0);  /* len */
+			ck_assert_int_ge(trace_find(entry + 12), 0); /* id */
+		} else {
+			const uint8_t *avail = ring + 16 * QSIZE;
+
+			entry = avail + 4 + 2 * pos;
+			ck_assert_ptr_eq(last, avail + 2);
+			ck_assert_uint_eq(trace_count(avail + 2), 1);
+			ck_assert_int_ge(trace_find(entry), 0);
+			ck_assert(trace_any_below(avail)); /* a descriptor */
+		}
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+		ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 4), 0);
+		ck_assert_int_eq(xenvirtio_vq_drv_get(drv, &tok, &l), 1);
+	}
+	close_pair();
+#else
+	(void)trace_unusable();
+#endif
+}
+END_TEST
+
+/*
+ * R14, device side, exact: every store xenvirtio_vq_push() makes into the
+ * device's ring mapping, in program order. Split: the used element's id
+ * and length are written, then the used index, the LAST store, once.
+ * Packed: the used descriptor's flags are the last store, after its length
+ * and id.
+ */
+START_TEST(test_R14_used_published_last)
+{
+#ifdef XV_HAVE_TRACE
+	bool packed = _i;
+	static uint8_t ob[8], ib[4];
+	struct iovec o = {ob, 8}, in = {ib, 4};
+	unsigned int round, n;
+
+	if (trace_unusable())
+		return;
+	open_pair(packed);
+	for (round = 0; round < 2 * QSIZE + 1; round++) {
+		struct iovec iov[2];
+		struct xenvirtio_vq_elem e = {.iov = iov, .iov_cap = 2};
+		const uint8_t *last, *elem, *area;
+		void *tok;
+		uint32_t l;
+
+		ck_assert_int_eq(xenvirtio_vq_drv_add(drv, &o, 1, &in, 1, ob),
+				 0);
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+		area = packed ? vq->desc : vq->device;
+		elem = packed ? vq->desc + 16 * (size_t)vq->used_idx
+			      : vq->device + 4 + 8 * (size_t)(round % QSIZE);
+		trace_start(area, packed ? 16 * QSIZE : 4 + 8 * QSIZE + 2);
+		ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 4), 0);
+		n = trace_stop();
+		ck_assert_uint_ge(n, 2);
+		last = trace_base + trace_log[n - 1];
+		if (packed) {
+			ck_assert_ptr_eq(last, elem + 14);
+			ck_assert_uint_eq(trace_count(elem + 14), 1);
+			ck_assert_int_ge(trace_find(elem + 8), 0);  /* len */
+			ck_assert_int_ge(trace_find(elem + 12), 0); /* id */
+		} else {
+			ck_assert_ptr_eq(last, vq->device + 2);
+			ck_assert_uint_eq(trace_count(vq->device + 2), 1);
+			ck_assert_int_ge(trace_find(elem), 0);	   /* id */
+			ck_assert_int_ge(trace_find(elem + 4), 0); /* len */
+		}
+		ck_assert_int_eq(xenvirtio_vq_drv_get(drv, &tok, &l), 1);
+		ck_assert_uint_eq(l, 4);
+	}
+	close_pair();
+#else
+	(void)trace_unusable();
+#endif
 }
 END_TEST
 
@@ -336,6 +616,8 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_R14_index_load_never_torn);
 	tcase_add_loop_test(tc, test_R14_ring_publication_stress, 0, 2);
+	tcase_add_loop_test(tc, test_R14_avail_published_last, 0, 2);
+	tcase_add_loop_test(tc, test_R14_used_published_last, 0, 2);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }
