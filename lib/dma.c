@@ -595,8 +595,8 @@ static uint32_t ng_pool_find(struct xenvirtio_dma *dma, uint32_t k)
 	return XV_NG_NIL;
 }
 
-static void ng_pool_mark(struct xenvirtio_dma *dma, uint32_t start,
-			 uint32_t k, bool free_)
+static void ng_pool_mark(struct xenvirtio_dma *dma, uint32_t start, uint32_t k,
+			 bool free_)
 {
 	uint32_t i;
 
@@ -620,8 +620,8 @@ static bool ng_inplace(struct xenvirtio_dma *dma, const uint8_t *base,
 		       uint32_t off, uint32_t len, uint32_t n, uint32_t i,
 		       uint64_t *gfn)
 {
-	bool whole = (i || !off) &&
-		     (i + 1 < n || ((off + len) & XV_PAGE_MASK) == 0);
+	bool whole =
+	    (i || !off) && (i + 1 < n || ((off + len) & XV_PAGE_MASK) == 0);
 
 	return whole &&
 	       XV_PLAT_CALL(dma->p, frame_lookup,
@@ -757,8 +757,8 @@ static bool ng_match(const struct xenvirtio_dma *dma, uint32_t ri,
 	uint64_t total = 0;
 	uint32_t bounced = 0, s;
 
-	if (rec->kind != XV_NG_MAP || rec->dir != dir ||
-	    rec->nsegs != nsegs || rec->len0 != segs[0].len)
+	if (rec->kind != XV_NG_MAP || rec->dir != dir || rec->nsegs != nsegs ||
+	    rec->len0 != segs[0].len)
 		return false;
 	for (s = 0; s < nsegs; s++) {
 		uint64_t g, first, last;

@@ -186,9 +186,9 @@ START_TEST(test_F2_nogrant_bounce_both_directions)
 	memset(buf - 300, 0xee, 4 * 4096); /* neighbours: must not leak */
 	for (i = 0; i < len; i++)
 		buf[i] = (uint8_t)(i * 13 + 5);
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, len,
-					   XENVIRTIO_DMA_TO_DEVICE, seg, 4),
-			 1);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, buf, len, XENVIRTIO_DMA_TO_DEVICE, seg, 4),
+	    1);
 	off = (uint32_t)(seg[0].addr & 0xfff);
 	ck_assert_uint_eq(off, 300);
 	ck_assert_uint_eq(seg[0].len, len);
@@ -201,8 +201,7 @@ START_TEST(test_F2_nogrant_bounce_both_directions)
 	va = fmap(seg[0].addr, n, false);
 	for (i = 0; i < n * 4096; i++) {
 		if (i >= off && i < off + len)
-			ck_assert_uint_eq(va[i],
-					  (uint8_t)((i - off) * 13 + 5));
+			ck_assert_uint_eq(va[i], (uint8_t)((i - off) * 13 + 5));
 		else
 			ck_assert_uint_eq(va[i], 0); /* F2: no 0xee */
 	}
@@ -213,9 +212,9 @@ START_TEST(test_F2_nogrant_bounce_both_directions)
 	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FREE), 64);
 
 	/* FROM_DEVICE: the backend sees zeroes, its bytes come back */
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, len,
-					   XENVIRTIO_DMA_FROM_DEVICE, seg, 4),
-			 1);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, buf, len, XENVIRTIO_DMA_FROM_DEVICE, seg, 4),
+	    1);
 	va = fmap(seg[0].addr, n, true);
 	for (i = 0; i < n * 4096; i++)
 		ck_assert_uint_eq(va[i], 0); /* F1: not the old contents */
@@ -268,7 +267,7 @@ START_TEST(test_F2_nogrant_partial_page_bounce)
 			 2);
 	ck_assert_uint_eq(segs[0].addr & 0xfff, 2000);
 	ck_assert_uint_eq(segs[0].len, 4096 - 2000);
-	ck_assert(segs[0].addr >> 12 != daddr >> 12); /* a pool frame */
+	ck_assert(segs[0].addr >> 12 != daddr >> 12);  /* a pool frame */
 	ck_assert_uint_eq(segs[1].addr, daddr + 4096); /* in place */
 	ck_assert_uint_eq(segs[1].len, 2 * 4096);
 	ck_assert_int_eq(
@@ -283,9 +282,8 @@ START_TEST(test_F2_nogrant_partial_page_bounce)
 	va[2001] = 0x99;
 	funmap(va, 1);
 	ck_assert_uint_eq(mem[2001], 0x11);
-	ck_assert_int_eq(xenvirtio_dma_unmap(dma, segs, 2,
-					     XENVIRTIO_DMA_BIDIRECTIONAL),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, segs, 2, XENVIRTIO_DMA_BIDIRECTIONAL), 0);
 	ck_assert_uint_eq(mem[2001], 0x99);
 	ck_assert_uint_eq(mem[1999], 0xaa);
 	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 3 * 4096, daddr),
@@ -311,10 +309,10 @@ START_TEST(test_F7_bounce_frames_honoured)
 	ck_assert_ptr_nonnull(raw);
 	big = (uint8_t *)(((uintptr_t)raw + 4095) & ~(uintptr_t)4095);
 	world("");
-	ck_assert_int_eq(xenvirtio_dma_open_ex(
-			     front, BACK, _i ? 0 : XENVIRTIO_DMA_F_NO_GRANTS,
-			     4, &dma),
-			 0);
+	ck_assert_int_eq(
+	    xenvirtio_dma_open_ex(front, BACK,
+				  _i ? 0 : XENVIRTIO_DMA_F_NO_GRANTS, 4, &dma),
+	    0);
 	ck_assert_int_eq(
 	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_BOUNCE_FREE), 4);
 	for (i = 0; i < 4; i++)
@@ -447,10 +445,9 @@ START_TEST(test_nogrant_unmap_validates_segments)
 	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 2 * 4096, daddr),
 			 -EINVAL);
 	ck_assert_int_eq(
-	    xenvirtio_dma_free_coherent(dma, mem, 4096, daddr + 4096),
-	    -EINVAL);
-	ck_assert_int_eq(
-	    xenvirtio_dma_free_coherent(dma, mem + 1, 4096, daddr), -EINVAL);
+	    xenvirtio_dma_free_coherent(dma, mem, 4096, daddr + 4096), -EINVAL);
+	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem + 1, 4096, daddr),
+			 -EINVAL);
 	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 4096, daddr), 0);
 	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, mem, 4096, daddr),
 			 -EINVAL);
@@ -473,10 +470,10 @@ START_TEST(test_nogrant_open_errors)
 			 -EINVAL);
 	ck_assert_int_eq(xenvirtio_dma_open_ex(front, BACK, 2, 0, &dma),
 			 -EINVAL);
-	ck_assert_int_eq(
-	    xenvirtio_dma_open_ex(front, BACK, XENVIRTIO_DMA_F_NO_GRANTS | 4u,
-				  0, &dma),
-	    -EINVAL);
+	ck_assert_int_eq(xenvirtio_dma_open_ex(front, BACK,
+					       XENVIRTIO_DMA_F_NO_GRANTS | 4u,
+					       0, &dma),
+			 -EINVAL);
 	ck_assert_int_eq(
 	    xenvirtio_dma_open_ex(front, BACK, XENVIRTIO_DMA_F_NO_GRANTS,
 				  XENVIRTIO_DMA_BOUNCE_MAX + 1, &dma),
@@ -493,10 +490,10 @@ START_TEST(test_nogrant_open_errors)
 		struct xenvirtio_dma *d2 = NULL;
 
 		xv_test_expect_errors(1);
-		ck_assert_int_eq(xenvirtio_dma_open_ex(
-				     front, BACK, XENVIRTIO_DMA_F_NO_GRANTS,
-				     400, &d2),
-				 -ENOMEM);
+		ck_assert_int_eq(
+		    xenvirtio_dma_open_ex(front, BACK,
+					  XENVIRTIO_DMA_F_NO_GRANTS, 400, &d2),
+		    -ENOMEM);
 		xv_test_expect_errors(0);
 		ck_assert_ptr_null(d2);
 	}
@@ -517,9 +514,8 @@ START_TEST(test_nogrant_open_errors)
 
 	world(",refs=kernel");
 	dma = NULL;
-	ck_assert_int_eq(xenvirtio_dma_open_ex(front, BACK,
-					       XENVIRTIO_DMA_F_NO_GRANTS, 0,
-					       &dma),
+	ck_assert_int_eq(xenvirtio_dma_open_ex(
+			     front, BACK, XENVIRTIO_DMA_F_NO_GRANTS, 0, &dma),
 			 -EOPNOTSUPP);
 	ck_assert_ptr_null(dma);
 	/* grant mode there: no pool, the size is ignored */
@@ -552,9 +548,9 @@ START_TEST(test_F3_nogrant_coherent_still_mapped)
 	ck_assert_int_eq(xenvirtio_dma_broken(dma), -EIO);
 	ck_assert_int_eq(
 	    xenvirtio_dma_counter(dma, XENVIRTIO_DMA_CNT_LEAKED_FRAMES), 1);
-	ck_assert_int_eq(xenvirtio_dma_map(dma, buf, 8, XENVIRTIO_DMA_TO_DEVICE,
-					   &seg, 1),
-			 -EIO);
+	ck_assert_int_eq(
+	    xenvirtio_dma_map(dma, buf, 8, XENVIRTIO_DMA_TO_DEVICE, &seg, 1),
+	    -EIO);
 	funmap(va, 1);
 	world_end(dma);
 }
@@ -579,8 +575,8 @@ START_TEST(test_nogrant_close_releases_everything)
 				     dma, 100 * 4096, (void **)&mem, &daddr),
 				 0);
 		ck_assert_int_eq(xenvirtio_dma_map(dma, buf, sizeof(buf),
-						   XENVIRTIO_DMA_TO_DEVICE,
-						   seg, 2),
+						   XENVIRTIO_DMA_TO_DEVICE, seg,
+						   2),
 				 1);
 		xv_test_expect_errors(-1); /* the close warns */
 		xenvirtio_dma_close(dma);

@@ -180,9 +180,8 @@ struct xenvirtio_dma;
  *
  * Context: the context must outlive the handle.
  */
-int xenvirtio_dma_open_ex(struct xenvirtio_ctx *ctx,
-			  unsigned int backend_domid, unsigned int flags,
-			  unsigned int bounce_frames,
+int xenvirtio_dma_open_ex(struct xenvirtio_ctx *ctx, unsigned int backend_domid,
+			  unsigned int flags, unsigned int bounce_frames,
 			  struct xenvirtio_dma **out);
 
 /**
@@ -231,8 +230,9 @@ void xenvirtio_dma_close(struct xenvirtio_dma *dma);
  * -EINVAL if an argument is NULL or @size is 0 or larger than the grant
  * table;
  * -EIO if the handle is broken;
- * -ENOSPC if no run of consecutive refs or no grantable memory is free
- * (backpressure, F7);
+ * -ENOSPC if no run of consecutive refs or no grantable memory is free, or
+ * (no-grant mode) 32768 mappings and allocations are live (backpressure,
+ * F7);
  * -EOPNOTSUPP on a platform that picks refs, when it returned
  * non-consecutive refs for a multi-frame allocation, and in no-grant mode
  * when the platform's frames for a multi-frame allocation do not have
