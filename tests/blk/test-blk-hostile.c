@@ -296,6 +296,40 @@ static void test_R15_requests(void)
 		 "bad requests broke the device");
 }
 
+/* A request made available before DRIVER_OK is served only after it. */
+static void test_nothing_served_before_driver_ok(void)
+{
+	struct xenvirtio_vq_config c;
+	struct bt_req rq;
+	struct iovec out, in[2];
+	uint8_t data[512];
+	void *tok;
+	uint32_t len;
+
+	bt_fe_regs(&A, 0);
+	bt_fe_negotiate(&A, false);
+	BT_OK(xenvirtio_vq_drv_new(A.ctx, A.dma, A.features, 16, &A.vq[0]));
+	BT_OK(xenvirtio_vq_drv_config(A.vq[0], &c));
+	A.nq = 1;
+	/* Available before the queue is even ready (the kick is ignored). */
+	bt_hdr(&rq, VIRTIO_BLK_T_IN, 7);
+	out = (struct iovec){rq.hdr, 16};
+	in[0] = (struct iovec){data, 512};
+	in[1] = (struct iovec){&rq.status, 1};
+	bt_add(&A, 0, &out, 1, in, 2, &rq);
+	BT_OK(xenvirtio_mmio_drv_queue_setup(A.drv, 0, c.size, c.desc_addr,
+					     c.driver_addr, c.device_addr));
+	BT_CHECK(bt_get(&A, 0, &tok, &len, 200) == 0,
+		 "served before DRIVER_OK");
+	BT_OK(xenvirtio_mmio_drv_driver_ok(A.drv));
+	BT_CHECK(bt_get(&A, 0, &tok, &len, bt_ms(5000)) == 1 && tok == &rq &&
+		     rq.status == VIRTIO_BLK_S_OK && len == 513,
+		 "not served after DRIVER_OK");
+	BT_CHECK(data[0] == bt_pattern(SEED_A, 7 * 512), "data");
+	bt_fe_down(&A);
+	fprintf(stderr, "  ok test_nothing_served_before_driver_ok\n");
+}
+
 /* OUT to the read-only image C fails, IN works. */
 static void test_R15_write_to_readonly(void)
 {
@@ -429,6 +463,7 @@ int main(void)
 	bt_fe_up(&A, 0, false, 1, 64);
 	test_R15_requests();
 	bt_fe_down(&A);
+	test_nothing_served_before_driver_ok();
 	test_R15_write_to_readonly();
 	test_stalled_client_dropped();
 
