@@ -87,7 +87,8 @@ run_fe() {
 }
 
 echo "blk-demo: a world in $tmp: domain 0 serves a 64 MiB disk image to"
-echo "blk-demo: domain 1, a PV guest ($queues queues, $depth requests in flight each)"
+echo "blk-demo: domain 1, a PV guest" \
+	"($queues queues, $depth requests in flight each)"
 "$simworld" create "$world" 4 8192 || exit 1
 "$simworld" store "$world" /libxl/1/type pv || exit 1
 # A sparse image: the capacity is its size.
@@ -113,14 +114,16 @@ figures=
 for ring in split packed; do
 	for size in 4096 65536; do
 		echo
-		echo "blk-demo: frontend: $ring ring, $size-byte requests, ${seconds}s"
+		echo "blk-demo: frontend: $ring ring, $size-byte requests," \
+			"${seconds}s"
 		if run_fe --platform "sim:$world,domid=1,guest=pv" --mode auto \
 			--ring "$ring" --queues "$queues" --depth "$depth" \
 			--sizes "$size" --seconds "$seconds" --wait-ms 5000 \
 			>"$tmp/fe.out" 2>"$tmp/fe.err"; then
 			cat "$tmp/fe.out"
-			fig=$(sed -n 's/.* \([0-9.]*\) MiB\/s, map calls [0-9]* (\([0-9.]*\)\/request).*/\1 \2/p' \
-				"$tmp/fe.out")
+			# "... 123.4 MiB/s, map calls N (3.00/request) ..."
+			re='.* \([0-9.]*\) MiB/s, map calls [0-9]* (\([0-9.]*\)/request).*'
+			fig=$(sed -n "s|$re|\1 \2|p" "$tmp/fe.out")
 			figures="$figures$ring $size $fig
 "
 		else

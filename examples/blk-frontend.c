@@ -52,6 +52,7 @@
 #define MAX_QUEUES 64
 #define MAX_DEPTH 1024
 #define RING_SIZE_MAX 256u /* largest ring we ask for */
+#define RING_ONE_FRAME 128u /* largest split ring that fits 4 KiB */
 #define FRAME 4096u
 
 enum exit_code {
@@ -114,7 +115,8 @@ struct queue {
 	unsigned int size;
 	struct xenvirtio_vq_drv *vq;
 	struct slot *slots;
-	void *data_mem; /* coherent: the slots' data buffers */
+	void *data_mem; /* the slots' data buffers */
+	bool data_coherent;
 	size_t data_len;
 	uint64_t data_dma;
 	void *ctl_mem; /* coherent: headers and status bytes */
@@ -248,7 +250,8 @@ static void usage(FILE *f)
 "  --platform SPEC       platform, e.g. sim:/dev/shm/w,domid=1 (default auto)\n"
 "  --backend-domid N     the backend's domain (default 0)\n"
 "  --devid N             device index (default 0)\n"
-"  --mode M              auto (policy decides), grant or foreign (default auto)\n"
+"  --mode M              auto (the policy decides), grant or foreign\n"
+"                        (default auto)\n"
 "  --policy PARAMS       policy parameters (xen_virtio_grant=..., ...), added\n"
 "                        after those of the XENVIRTIO_POLICY environment\n"
 "  --ring split|packed   ring layout (default split)\n"
@@ -400,10 +403,9 @@ static void parse_opts(struct opts *o, int argc, char **argv)
 				o->json = true;
 			else if (!strcmp(a, "--verbose"))
 				o->verbose = true;
-			else {
-				usage(stderr);
-				die(EXIT_SETUP, "unknown option '%s'", a);
-			}
+			else
+				die(EXIT_SETUP,
+				    "unknown option '%s' (see --help)", a);
 		}
 		if (has_v) {
 			if (!v)
@@ -622,15 +624,10 @@ static void open_dma(struct fe *fe)
 	if (fe->grants) {
 		r = xenvirtio_dma_open(fe->ctx, fe->o.backend_domid, &fe->dma);
 	} else {
-#ifdef XENVIRTIO_DMA_F_NO_GRANTS
+		/* foreign mode: guest-physical addresses, nothing granted */
 		r = xenvirtio_dma_open_ex(fe->ctx, fe->o.backend_domid,
 					  XENVIRTIO_DMA_F_NO_GRANTS, 0,
 					  &fe->dma);
-#else
-		die(EXIT_SETUP,
-		    "foreign mode (no grants) needs XENVIRTIO_DMA_F_NO_GRANTS, "
-		    "which this build of the library lacks");
-#endif
 	}
 	if (r < 0)
 		die(EXIT_SETUP, "DMA handle (%s): %s",
@@ -703,9 +700,9 @@ static void negotiate(struct fe *fe)
 	int r;
 
 	/*
-	 * INDIRECT_DESC is negotiated so that the device accepts indirect
-	 * tables; the library's driver-side rings do not build them yet, so
-	 * every request is a direct chain either way.
+	 * With INDIRECT_DESC negotiated the driver-side queue puts a
+	 * request of several buffers into an indirect table when the
+	 * library's driver side builds them, else a direct chain.
 	 */
 	if (fe->o.indirect)
 		want |= 1ULL << XENVIRTIO_F_INDIRECT_DESC;
@@ -713,11 +710,16 @@ static void negotiate(struct fe *fe)
 		want |= 1ULL << XENVIRTIO_F_RING_PACKED;
 	r = xenvirtio_mmio_drv_init(fe->drv, want, fe->grants, &id,
 				    &fe->features);
+	if (r == -ENODEV && fe->grants)
+		die(EXIT_SETUP,
+		    "no usable virtio device at %#llx: grant DMA needs "
+		    "VERSION_1 and ACCESS_PLATFORM (does the backend use "
+		    "grants?)",
+		    (unsigned long long)fe->base);
 	if (r == -ENODEV)
 		die(EXIT_SETUP,
-		    "no usable virtio device at %#llx (needs VERSION_1%s)",
-		    (unsigned long long)fe->base,
-		    fe->grants ? " and ACCESS_PLATFORM for grants" : "");
+		    "no usable virtio device at %#llx (needs VERSION_1)",
+		    (unsigned long long)fe->base);
 	if (r == -ENOTSUP)
 		die(EXIT_SETUP,
 		    "the device refused the features (mode %s: does the "
@@ -791,7 +793,8 @@ static void plan_io(struct fe *fe)
 	/* Segments: at most size_max bytes, whole sectors. */
 	fe->seg_len = msize;
 	if (fe->size_max && fe->size_max < fe->seg_len)
-		fe->seg_len = fe->size_max - fe->size_max % VIRTIO_BLK_SECTOR_SIZE;
+		fe->seg_len = fe->size_max -
+			      fe->size_max % VIRTIO_BLK_SECTOR_SIZE;
 	if (!fe->seg_len)
 		die(EXIT_SETUP, "size_max %u is below one sector",
 		    fe->size_max);
@@ -816,7 +819,8 @@ static void plan_io(struct fe *fe)
 	fe->regions = bytes / msize / fe->nslots * fe->nslots;
 	if (!fe->regions)
 		die(EXIT_SETUP,
-		    "the disk (%llu bytes) is smaller than %u slots of %u bytes",
+		    "the disk (%llu bytes) is smaller than %u slots of %u "
+		    "bytes",
 		    (unsigned long long)bytes, fe->nslots, msize);
 }
 
@@ -846,6 +850,31 @@ static void setup_queue(struct fe *fe, struct queue *q, unsigned int index)
 		    q->size, nseg + 2);
 	r = xenvirtio_vq_drv_new(fe->ctx, fe->dma, fe->features, q->size,
 				 &q->vq);
+	if (r == -EOPNOTSUPP && q->size > RING_ONE_FRAME &&
+	    nseg + 2 <= RING_ONE_FRAME) {
+		/*
+		 * A platform that picks the refs itself (Xen's gntalloc)
+		 * grants a multi-frame area only if its refs happen to be
+		 * consecutive: rings of 128 fit one frame, split or packed.
+		 */
+		verbose(fe, "queue %u: rings of %u need consecutive refs, "
+			    "using %u",
+			q->index, q->size, RING_ONE_FRAME);
+		q->size = RING_ONE_FRAME;
+		r = xenvirtio_vq_drv_new(fe->ctx, fe->dma, fe->features,
+					 q->size, &q->vq);
+	}
+	if (r == -EOPNOTSUPP && has(fe, XENVIRTIO_F_INDIRECT_DESC)) {
+		/* the indirect tables span frames too: direct chains only
+		 * (the device accepts both once INDIRECT_DESC is agreed) */
+		verbose(fe, "queue %u: no room for indirect tables, using "
+			    "direct chains",
+			q->index);
+		r = xenvirtio_vq_drv_new(
+		    fe->ctx, fe->dma,
+		    fe->features & ~(1ULL << XENVIRTIO_F_INDIRECT_DESC),
+		    q->size, &q->vq);
+	}
 	if (r < 0)
 		die(EXIT_SETUP, "queue %u rings: %s", index,
 		    xenvirtio_strerror(r));
@@ -873,6 +902,15 @@ static void setup_queue(struct fe *fe, struct queue *q, unsigned int index)
 	q->data_len = slot_data * fe->o.depth;
 	r = xenvirtio_dma_alloc_coherent(fe->dma, q->data_len, &q->data_mem,
 					 &q->data_dma);
+	if (r == -EOPNOTSUPP) {
+		/* no multi-frame coherent area (see above): ordinary memory,
+		 * which the DMA layer bounces frame by frame */
+		q->data_coherent = false;
+		r = posix_memalign(&q->data_mem, FRAME, q->data_len) ? -ENOMEM
+								      : 0;
+	} else {
+		q->data_coherent = true;
+	}
 	if (r < 0)
 		die(EXIT_SETUP, "queue %u: %zu bytes of DMA memory: %s", index,
 		    q->data_len, xenvirtio_strerror(r));
@@ -906,9 +944,11 @@ static void free_queue(struct fe *fe, struct queue *q)
 	unsigned int d;
 
 	xenvirtio_vq_drv_free(q->vq);
-	if (q->data_mem)
+	if (q->data_mem && q->data_coherent)
 		xenvirtio_dma_free_coherent(fe->dma, q->data_mem, q->data_len,
 					    q->data_dma);
+	else
+		free(q->data_mem);
 	if (q->ctl_mem)
 		xenvirtio_dma_free_coherent(fe->dma, q->ctl_mem, q->ctl_len,
 					    q->ctl_dma);
@@ -1096,7 +1136,7 @@ static void complete(struct fe *fe, struct slot *s, uint32_t len)
 		if (bad >= 0)
 			die(EXIT_DATA,
 			    "data mismatch: queue %u, %u bytes at sector %llu, "
-			    "byte %lld: read %#04x, wrote %#04x",
+			    "byte %lld: read 0x%02x, wrote 0x%02x",
 			    s->q->index, s->size,
 			    (unsigned long long)s->sector, (long long)bad, got,
 			    want);
@@ -1296,9 +1336,11 @@ static void summary(struct fe *fe, double secs)
 		       ",\"in\":%" PRIu64 ",\"flush\":%" PRIu64
 		       ",\"get_id\":%" PRIu64 ",\"bytes\":%" PRIu64
 		       ",\"seconds\":%.3f,\"mib_per_s\":%.2f,"
-		       "\"map_calls\":%" PRId64 ",\"map_calls_per_request\":%.2f,"
-		       "\"inplace_frames\":%" PRId64 ",\"bounce_frames\":%" PRId64
-		       ",\"kicks\":%" PRIu64 ",\"interrupts\":%" PRIu64
+		       "\"map_calls\":%" PRId64
+		       ",\"map_calls_per_request\":%.2f,"
+		       "\"inplace_frames\":%" PRId64
+		       ",\"bounce_frames\":%" PRId64 ",\"kicks\":%" PRIu64
+		       ",\"interrupts\":%" PRIu64
 		       ",\"verified\":true}\n",
 		       ring, mode, fe->policy_source, fe->nq, fe->o.depth,
 		       sizes, fe->st.requests, fe->st.out, fe->st.in,
