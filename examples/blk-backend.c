@@ -545,6 +545,17 @@ static void cb_device_reset(void *opaque)
 	d->last_err[0] = '\0';
 }
 
+static void cb_status(void *opaque, uint8_t status)
+{
+	struct blk_dev *d = opaque;
+	unsigned int i;
+
+	/* DRIVER_OK: buffers made available before it are served now. */
+	if (status & XENVIRTIO_STATUS_DRIVER_OK)
+		for (i = 0; i < d->nqueues; i++)
+			d->q[i].kicked = d->q[i].ready;
+}
+
 static void cb_interrupt(void *opaque, uint32_t status)
 {
 	struct blk_dev *d = opaque;
@@ -560,6 +571,7 @@ static const struct xenvirtio_mmio_dev_ops blk_ops = {
     .queue_reset = cb_queue_reset,
     .queue_notify = cb_queue_notify,
     .device_reset = cb_device_reset,
+    .status = cb_status,
     .interrupt = cb_interrupt,
 };
 
@@ -977,10 +989,15 @@ static int loop(void)
 			}
 			B.cur = NULL;
 		}
-		/* Serve the kicked queues; a ring the driver broke makes the
-		 * device need a reset (logged once). */
+		/* Serve the kicked queues while the driver is ready and the
+		 * device sound (a ring the driver broke makes the device need
+		 * a reset, logged once; nothing is served until the reset). */
 		for (i = 0; i < B.ndev; i++) {
 			struct blk_dev *d = &B.dev[i];
+			int st = xenvirtio_mmio_dev_status(d->mmio);
+			bool ok = st >= 0 &&
+				  (st & XENVIRTIO_STATUS_DRIVER_OK) &&
+				  !(st & XENVIRTIO_STATUS_DEVICE_NEEDS_RESET);
 
 			B.cur = d;
 			for (j = 0; j < d->nqueues; j++) {
@@ -990,7 +1007,8 @@ static int loop(void)
 					q->backoff = false;
 					q->kicked = true;
 				}
-				if (q->kicked && q->ready && !q->broken_seen)
+				if (ok && q->kicked && q->ready &&
+				    !q->broken_seen)
 					queue_run(d, q);
 				else
 					q->kicked = false;

@@ -20,7 +20,10 @@
  *       seg_max, IN without data, get IOERR; an unknown type UNSUPP; a
  *       request without a status byte is completed with used length 0;
  *       OUT to a read-only image IOERR; GET_ID and FLUSH are served
- *   a client stalled in the middle of a register message is dropped
+ *   F7  the world's maptrack exhausted by another domain: the request
+ *       waits in the ring (backpressure) and is served once entries free
+ *   a client stalled in the middle of a register message is dropped;
+ *   nothing is served before DRIVER_OK
  *
  * Every breakage shows as exactly one "broken" line in the daemon's log;
  * after a reset (Status 0, or a new connection) A serves again; at SIGTERM
@@ -296,6 +299,40 @@ static void test_R15_requests(void)
 		 "bad requests broke the device");
 }
 
+/* A request made available before DRIVER_OK is served only after it. */
+static void test_nothing_served_before_driver_ok(void)
+{
+	struct xenvirtio_vq_config c;
+	struct bt_req rq;
+	struct iovec out, in[2];
+	uint8_t data[512];
+	void *tok;
+	uint32_t len;
+
+	bt_fe_regs(&A, 0);
+	bt_fe_negotiate(&A, false);
+	BT_OK(xenvirtio_vq_drv_new(A.ctx, A.dma, A.features, 16, &A.vq[0]));
+	BT_OK(xenvirtio_vq_drv_config(A.vq[0], &c));
+	A.nq = 1;
+	/* Available before the queue is even ready (the kick is ignored). */
+	bt_hdr(&rq, VIRTIO_BLK_T_IN, 7);
+	out = (struct iovec){rq.hdr, 16};
+	in[0] = (struct iovec){data, 512};
+	in[1] = (struct iovec){&rq.status, 1};
+	bt_add(&A, 0, &out, 1, in, 2, &rq);
+	BT_OK(xenvirtio_mmio_drv_queue_setup(A.drv, 0, c.size, c.desc_addr,
+					     c.driver_addr, c.device_addr));
+	BT_CHECK(bt_get(&A, 0, &tok, &len, 200) == 0,
+		 "served before DRIVER_OK");
+	BT_OK(xenvirtio_mmio_drv_driver_ok(A.drv));
+	BT_CHECK(bt_get(&A, 0, &tok, &len, bt_ms(5000)) == 1 && tok == &rq &&
+		     rq.status == VIRTIO_BLK_S_OK && len == 513,
+		 "not served after DRIVER_OK");
+	BT_CHECK(data[0] == bt_pattern(SEED_A, 7 * 512), "data");
+	bt_fe_down(&A);
+	fprintf(stderr, "  ok test_nothing_served_before_driver_ok\n");
+}
+
 /* OUT to the read-only image C fails, IN works. */
 static void test_R15_write_to_readonly(void)
 {
@@ -366,6 +403,78 @@ static void test_stalled_client_dropped(void)
 	stalled_client(true);
 }
 
+/*
+ * Backpressure, not failure (F7, G8): while another domain holds every
+ * maptrack entry of the world, the daemon cannot map the bystander's
+ * request; the request waits in the ring (no error, the device stays
+ * sound) and is served as soon as entries are free again.
+ */
+static void test_F7_backend_map_exhaustion_is_backpressure(void)
+{
+	enum { CHUNK = 1024 };
+	struct {
+		void *va;
+		unsigned int n;
+	} held[64];
+	struct bt_fe hog;
+	struct bt_req rq;
+	struct iovec out, in[2];
+	static uint8_t data[4096];
+	uint32_t refs[CHUNK], ref, off, len;
+	unsigned int nheld = 0, n = CHUNK, i, total = 0;
+	uint64_t da;
+	void *va, *tok;
+	int r;
+
+	/* Domain 3 grants itself one run of frames and maps it again and
+	 * again until the world's maptrack is full. */
+	BT_OK(bt_fe_attach(&hog, 3));
+	BT_OK(xenvirtio_dma_open(hog.ctx, 3, &hog.dma));
+	BT_OK(xenvirtio_dma_alloc_coherent(hog.dma, CHUNK * 4096, &va, &da));
+	BT_OK(xenvirtio_grant_addr_decode(da, &ref, &off));
+	for (i = 0; i < CHUNK; i++)
+		refs[i] = ref + i;
+	while (n) {
+		r = xenvirtio_gnttab_map(hog.ctx, 3, n, refs, false,
+					 &held[nheld].va);
+		if (r == -ENOSPC) {
+			n /= 2;
+			continue;
+		}
+		BT_CHECK(r == 0 && nheld < 63, "hog map: %s",
+			 xenvirtio_strerror(r));
+		held[nheld++].n = n;
+		total += n;
+	}
+
+	bt_hdr(&rq, VIRTIO_BLK_T_IN, 9);
+	out = (struct iovec){rq.hdr, 16};
+	in[0] = (struct iovec){data, sizeof(data)};
+	in[1] = (struct iovec){&rq.status, 1};
+	bt_add(&B, 0, &out, 1, in, 2, &rq);
+	BT_CHECK(bt_get(&B, 0, &tok, &len, bt_ms(300)) == 0,
+		 "served without maptrack entries");
+	BT_CHECK(!(bt_status(&B) & XENVIRTIO_STATUS_DEVICE_NEEDS_RESET),
+		 "exhaustion broke the device");
+
+	/* Release one mapping: the daemon retries on its own. */
+	BT_OK(xenvirtio_gnttab_unmap(hog.ctx, held[0].va, held[0].n));
+	BT_CHECK(bt_get(&B, 0, &tok, &len, bt_ms(3000)) == 1 && tok == &rq &&
+		     rq.status == VIRTIO_BLK_S_OK && len == sizeof(data) + 1,
+		 "not served after the release");
+	for (i = 0; i < sizeof(data); i++)
+		BT_CHECK(data[i] == bt_pattern(SEED_B, 9 * 512 + i), "byte %u",
+			 i);
+	for (i = 1; i < nheld; i++)
+		BT_OK(xenvirtio_gnttab_unmap(hog.ctx, held[i].va, held[i].n));
+	BT_OK(xenvirtio_dma_free_coherent(hog.dma, va, CHUNK * 4096, da));
+	bt_fe_close(&hog);
+	fprintf(stderr,
+		"  ok test_F7_backend_map_exhaustion_is_backpressure (%u "
+		"maptrack entries held)\n",
+		total);
+}
+
 static unsigned long field(const char *line, const char *name)
 {
 	const char *p = strstr(line, name);
@@ -429,6 +538,7 @@ int main(void)
 	bt_fe_up(&A, 0, false, 1, 64);
 	test_R15_requests();
 	bt_fe_down(&A);
+	test_nothing_served_before_driver_ok();
 	test_R15_write_to_readonly();
 	test_stalled_client_dropped();
 
@@ -436,6 +546,7 @@ int main(void)
 	bt_fe_up(&A, 0, false, 1, 64);
 	bt_verified_io(&A, 0, 100, 24, SEED_A + 7);
 	bt_fe_close(&A);
+	test_F7_backend_map_exhaustion_is_backpressure();
 	bystander_io("after");
 	bt_fe_close(&B);
 
