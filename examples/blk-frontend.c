@@ -1321,6 +1321,7 @@ static void summary(struct fe *fe, double secs)
 				     : 0;
 	const char *ring = fe->o.packed ? "packed" : "split";
 	const char *mode = fe->grants ? "grant" : "foreign";
+	bool indirect = has(fe, XENVIRTIO_F_INDIRECT_DESC);
 	char sizes[MAX_SIZES * 12] = "";
 	unsigned int i;
 	size_t n = 0;
@@ -1330,6 +1331,7 @@ static void summary(struct fe *fe, double secs)
 				      i ? "," : "", fe->o.sizes[i]);
 	if (fe->o.json) {
 		printf("{\"program\":\"" PROG "\",\"ring\":\"%s\","
+		       "\"indirect\":%s,"
 		       "\"mode\":\"%s\",\"mode_source\":\"%s\","
 		       "\"queues\":%u,\"depth\":%u,\"sizes\":[%s],"
 		       "\"requests\":%" PRIu64 ",\"out\":%" PRIu64
@@ -1342,15 +1344,18 @@ static void summary(struct fe *fe, double secs)
 		       ",\"bounce_frames\":%" PRId64 ",\"kicks\":%" PRIu64
 		       ",\"interrupts\":%" PRIu64
 		       ",\"verified\":true}\n",
-		       ring, mode, fe->policy_source, fe->nq, fe->o.depth,
+		       ring, indirect ? "true" : "false", mode,
+		       fe->policy_source, fe->nq, fe->o.depth,
 		       sizes, fe->st.requests, fe->st.out, fe->st.in,
 		       fe->st.flush, fe->st.get_id, fe->st.bytes, secs, mibs,
 		       maps, per, inplace, bounce, fe->st.kicks,
 		       fe->st.interrupts);
 		return;
 	}
-	printf(PROG ": ring %s, mode %s (%s), queues %u, depth %u, sizes %s\n",
-	       ring, mode, fe->mode_why, fe->nq, fe->o.depth, sizes);
+	printf(PROG ": ring %s%s, mode %s (%s), queues %u, depth %u, "
+		    "sizes %s\n",
+	       ring, indirect ? " (indirect)" : "", mode, fe->mode_why, fe->nq,
+	       fe->o.depth, sizes);
 	printf(PROG ": requests %" PRIu64 " (out %" PRIu64 ", in %" PRIu64
 		    ", flush %" PRIu64 ", get-id %" PRIu64 "), bytes %" PRIu64
 		    ", seconds %.2f, %.1f MiB/s, map calls %" PRId64

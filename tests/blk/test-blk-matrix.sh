@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Backend and frontend as separate processes over {split, packed} x {grant,
 # foreign}, two queues, several request sizes, every byte verified by the
-# frontend; the DMA mode given explicitly (devices 1 and 2) and chosen by
+# frontend, with indirect tables negotiated (and once without); the DMA mode given explicitly (devices 1 and 2) and chosen by
 # policy on both sides (devices 3 and 4: the toolstack records guest 3 as
 # PV, so both sides pick grants; guest 4 is HVM-like, so both pick foreign),
 # and on a frontend whose platform picks the grant refs itself as Xen's
@@ -30,10 +30,18 @@ for cell in "1 grant grant" "2 foreign foreign" "3 auto grant" \
 	[ "$fe" = 3 ] && plat="$plat,guest=pv"
 	[ "$fe" = 5 ] && plat="$plat,refs=kernel"
 	total=0
-	for ring in split packed; do
-		what="domain $fe, --mode $mode, $ring"
+	runs="split packed"
+	# domain 1 also without indirect tables: direct chains both ways
+	[ "$fe" = 1 ] && runs="$runs split:direct packed:direct"
+	for run in $runs; do
+		ring=${run%:direct}
+		ind=true
+		opt=
+		[ "$run" != "$ring" ] && ind=false opt=--no-indirect
+		what="domain $fe, --mode $mode, $ring, indirect $ind"
+		# shellcheck disable=SC2086
 		vg "$frontend" --platform "$plat" --mode "$mode" --ring "$ring" \
-			--queues 2 --depth 4 --sizes 512,4096,65536 \
+			--queues 2 --depth 4 --sizes 512,4096,65536 $opt \
 			--requests "$reqs" --timeout-ms 10000 --json \
 			>"$tmp/fe.out" 2>"$tmp/fe.err"
 		rc=$?
@@ -50,6 +58,8 @@ for cell in "1 grant grant" "2 foreign foreign" "3 auto grant" \
 		[ "$(jget "$tmp/fe.out" ring)" = "$ring" ] ||
 			bad "$what: ring $(jget "$tmp/fe.out" ring)"
 		[ "$(jget "$tmp/fe.out" queues)" = 2 ] || bad "$what: queues"
+		[ "$(jget "$tmp/fe.out" indirect)" = $ind ] ||
+			bad "$what: indirect $(jget "$tmp/fe.out" indirect)"
 		# every pair is a write and its read-back, plus GET_ID and FLUSH
 		[ "$r" -ge $((reqs + 2)) ] 2>/dev/null ||
 			bad "$what: $r requests, want >= $((reqs + 2))"
