@@ -14,6 +14,8 @@
  *   G1  plain ring address on a grant device: refused, needs reset
  *   R1  avail index more than the queue size ahead: the backend breaks the
  *       queue, the device needs a reset
+ *   G5  a buffer in ungranted memory: the chain is retired with used
+ *       length 0 (R16) and counted as bad; the device stays sound
  *   R15 request checks across split descriptors: a header split in two is
  *       served; a short header, a sector beyond the capacity (and one that
  *       overflows), data not a multiple of 512, data segments beyond
@@ -153,6 +155,61 @@ static void test_R1_avail_index_ahead(void)
 	expect_broken("test_R1_avail_index_ahead");
 	/* The reset released the ring: it can be revoked and freed. */
 	BT_OK(xenvirtio_dma_free_coherent(A.dma, va, 4096, da));
+}
+
+/*
+ * A chain whose buffer lies in memory the guest never granted: the
+ * library retires it with used length 0 (G5, R16), the daemon counts it as
+ * bad, and the device stays sound.
+ */
+static void test_G5_buffer_in_ungranted_memory(void)
+{
+	const unsigned int n = 16;
+	uint8_t *ring, *d;
+	uint16_t used_idx;
+	uint32_t id, len;
+	void *va;
+	uint64_t da, a = gaddr(2000, 0);
+	int64_t end;
+	int i;
+
+	bt_fe_negotiate(&A, false);
+	BT_OK(xenvirtio_dma_alloc_coherent(A.dma, 4096, &va, &da));
+	ring = va;
+	BT_OK(xenvirtio_mmio_drv_queue_setup(A.drv, 0, n, da, da + 1024,
+					     da + 2048));
+	BT_OK(xenvirtio_mmio_drv_driver_ok(A.drv));
+	/* descriptor 0: 512 writable bytes at ref 2000, not granted */
+	d = ring;
+	for (i = 0; i < 8; i++)
+		d[i] = (uint8_t)(a >> (8 * i));
+	d[8] = 0x00;
+	d[9] = 0x02;	    /* len 512 */
+	d[12] = 2;	    /* VRING_DESC_F_WRITE */
+	ring[1024 + 4] = 0; /* avail.ring[0] = 0 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	ring[1024 + 2] = 1; /* avail.idx = 1 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	BT_OK(xenvirtio_mmio_drv_notify(A.drv, 0));
+	end = bt_now_ms() + bt_ms(3000);
+	for (;;) {
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		used_idx = (uint16_t)(ring[2048 + 2] | ring[2048 + 3] << 8);
+		if (used_idx == 1 || bt_now_ms() >= end)
+			break;
+		usleep(2000);
+	}
+	BT_CHECK(used_idx == 1, "chain not retired: used idx %u", used_idx);
+	id = (uint32_t)ring[2048 + 4] | (uint32_t)ring[2048 + 5] << 8;
+	len = (uint32_t)ring[2048 + 8] | (uint32_t)ring[2048 + 9] << 8;
+	BT_CHECK(id == 0 && len == 0, "used id %u len %u", id, len);
+	BT_CHECK(!(bt_status(&A) & XENVIRTIO_STATUS_DEVICE_NEEDS_RESET),
+		 "an ungranted buffer broke the device");
+	bad_a++;
+	BT_OK(xenvirtio_mmio_sock_client_write(A.cl, XENVIRTIO_MMIO_STATUS, 4,
+					       0));
+	BT_OK(xenvirtio_dma_free_coherent(A.dma, va, 4096, da));
+	fprintf(stderr, "  ok test_G5_buffer_in_ungranted_memory\n");
 }
 
 /* ---- request cases (R15) on a well set-up device ---- */
@@ -532,6 +589,7 @@ int main(void)
 	test_S3_ring_in_ungranted_memory();
 	test_G1_plain_ring_address_in_grant_mode();
 	test_R1_avail_index_ahead();
+	test_G5_buffer_in_ungranted_memory();
 	bystander_io("after the register and ring cases");
 	bt_fe_down(&A);
 
