@@ -69,7 +69,6 @@
 #define XV_BLK_REPLY_MS 100   /* bound on sending one register reply */
 #define RETRY_MS 5	      /* backpressure: poll again after this */
 
-/* Exit codes, also in --help. */
 /* Exit codes (in --help too): a bad option is a setup error, as the blk
  * examples agree. */
 enum { EXIT_OK = 0, EXIT_SETUP = 1 };
