@@ -133,6 +133,8 @@ struct backend {
 	const char *socket_dir;
 	const char *policy_params;
 	uint32_t copy_threshold;
+	uint32_t quota_frames;	 /* G8: per-guest limits, 0 = none */
+	uint32_t quota_requests;
 	enum xenvirtio_mapper_strategy strategy;
 	int stall_ms;
 	bool verbose;
@@ -711,6 +713,10 @@ static int dev_setup(struct blk_dev *d)
 	if (!r && B.copy_threshold && d->grants)
 		r = xenvirtio_mapper_set_copy_threshold(d->mapper,
 							B.copy_threshold);
+	/* G8: what one guest may hold mapped and in flight at once. */
+	if (!r && (B.quota_frames || B.quota_requests))
+		r = xenvirtio_mapper_set_quota(d->mapper, B.quota_frames,
+					       B.quota_requests);
 	if (r < 0) {
 		dev_msg(d, "mapper settings: %s", xenvirtio_strerror(r));
 		return -1;
@@ -1064,6 +1070,13 @@ static void help(void)
 	    "                       (xen_virtio_grant=..., see the README)\n"
 	    "  --copy-threshold N   grant-copy buffers of at most N bytes\n"
 	    "                       (0..256, default 0: map everything)\n"
+	    "  --quota F,R          per-guest limits (G8): at most F data "
+	    "frames\n"
+	    "                       mapped and R requests in flight at once "
+	    "(0:\n"
+	    "                       no limit; default 0,0); a request of more "
+	    "than\n"
+	    "                       F frames is refused\n"
 	    "  --strategy S         batch (one map call per chain and "
 	    "direction,\n"
 	    "                       default) or per-desc\n"
@@ -1247,6 +1260,18 @@ static int parse_args(int argc, char **argv)
 						   "0..%u",
 						   XENVIRTIO_MAPPER_COPY_MAX);
 			B.copy_threshold = n;
+		} else if (!strcmp(a, "--quota")) {
+			char *comma = strchr(v, ',');
+
+			if (!comma)
+				return usage_error("--quota wants FRAMES,"
+						   "REQUESTS, not '%s'", v);
+			*comma = '\0';
+			if (number(v, 65536, &B.quota_frames) < 0 ||
+			    number(comma + 1, UINT32_MAX,
+				   &B.quota_requests) < 0)
+				return usage_error("--quota: FRAMES 0..65536, "
+						   "REQUESTS a number");
 		} else if (!strcmp(a, "--strategy")) {
 			if (!strcmp(v, "batch"))
 				B.strategy = XENVIRTIO_MAPPER_BATCH;

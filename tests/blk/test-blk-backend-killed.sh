@@ -6,7 +6,7 @@
 #    2 x --timeout-ms of the stop;
 #  - killed (SIGKILL): the socket closes, the frontend notices at once
 #    (asserted: within 2 x --timeout-ms of the kill).
-. "${XV_TOP_SRCDIR:?run through make check}/tests/blk/blkfe-lib.sh"
+. "${XV_TOP_SRCDIR:?run through make check}/tests/blk/blk-lib.sh"
 
 timeout_ms=$((1500 * slow))
 bound=$((2 * timeout_ms))

@@ -13,7 +13,7 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 out=$("$BE" --help) || fail "--help exit $?"
 for opt in --platform --device fe= devid= image= queues= queue-size= mode= \
-	readonly --socket-dir --policy --copy-threshold --strategy \
+	readonly --socket-dir --policy --copy-threshold --quota --strategy \
 	--stall-timeout-ms --verbose --help "Exit status" "mapped now"; do
 	case $out in
 	*"$opt"*) ;;
@@ -43,6 +43,10 @@ expect_setup_error "queues must be" --platform "$P" --device fe=1,devid=0,image=
 expect_setup_error "given twice" --platform "$P" --device fe=1,devid=0,image=$D/img \
 	--device fe=1,devid=0,image=$D/img
 expect_setup_error "copy-threshold" --platform "$P" --copy-threshold 9999 \
+	--device fe=1,devid=0,image=$D/img
+expect_setup_error "--quota" --platform "$P" --quota 5 \
+	--device fe=1,devid=0,image=$D/img
+expect_setup_error "--quota" --platform "$P" --quota 70000,1 \
 	--device fe=1,devid=0,image=$D/img
 expect_setup_error "$D/nope" --platform "$P" --device fe=1,devid=0,image=$D/nope
 expect_setup_error "platform" --platform "sim:$D/nowhere" --device fe=1,devid=0,image=$D/img

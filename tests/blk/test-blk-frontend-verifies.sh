@@ -8,7 +8,7 @@
 #    mismatch", with the sector and byte;
 #  - a device whose backend uses grants refuses a frontend that decided no
 #    grants (ACCESS_PLATFORM): exit 1, not data corruption.
-. "${XV_TOP_SRCDIR:?run through make check}/tests/blk/blkfe-lib.sh"
+. "${XV_TOP_SRCDIR:?run through make check}/tests/blk/blk-lib.sh"
 
 make_world 5
 make_image ro.img

@@ -9,7 +9,7 @@
 # gntalloc does (device 5: refs=kernel, rings in one frame, data bounced).
 # The backend's per-device request counts must equal the frontends' sums,
 # and after SIGTERM it must hold no mapping.
-. "${XV_TOP_SRCDIR:?run through make check}/tests/blk/blkfe-lib.sh"
+. "${XV_TOP_SRCDIR:?run through make check}/tests/blk/blk-lib.sh"
 
 make_world 6
 for i in 1 2 3 4 5; do make_image "disk$i.img"; done

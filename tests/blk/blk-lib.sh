@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Shared by the blk frontend's integration tests (sourced, not run): a world
+# Shared by the blk integration tests (sourced, not run): a world
 # in a temporary directory, a backend started in the background, programs
 # run under valgrind when make check-valgrind sets XV_VALGRIND, and a
 # cleanup that runs on every exit path.
@@ -12,7 +12,7 @@ for p in "$backend" "$frontend" "$simworld"; do
 	[ -x "$p" ] || { echo "missing $p"; exit 99; }
 done
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then
-	tmp=$(mktemp -d /dev/shm/xv-blkfe.XXXXXX) || exit 99
+	tmp=$(mktemp -d /dev/shm/xv-blk.XXXXXX) || exit 99
 else
 	tmp=$(mktemp -d) || exit 99
 fi
