@@ -175,6 +175,25 @@ XV_EXPORT int xenvirtio_mapper_translate(const struct xenvirtio_mapper *m,
 	return 0;
 }
 
+int xv_mapper_ident_fault(struct xenvirtio_mapper *m, const struct iovec *iov,
+			  unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		/* the walk computed base + addr as integers: undo it */
+		uint64_t addr = (uintptr_t)iov[i].iov_base - (uintptr_t)m->base;
+
+		if (!xv_range_ok(addr, iov[i].iov_len, m->size)) {
+			xv_warn(m->ctx,
+				"mapper: buffer 0x%llx+%zu outside the region",
+				(unsigned long long)addr, iov[i].iov_len);
+			break;
+		}
+	}
+	return -EFAULT;
+}
+
 /* A failed grant status as the errno a pop reports. */
 static int gntst_errno(int16_t st)
 {
@@ -359,15 +378,11 @@ static void per_desc_unmap(struct xenvirtio_mapper *m, struct xv_map_rec *rec)
 	rec->pd_n = 0;
 }
 
-static bool in_bounce(const struct xv_map_rec *rec, const void *p)
-{
-	const uint8_t *b = p;
-
-	return rec->bounce && b >= rec->bounce &&
-	       b < rec->bounce + XV_BOUNCE_SIZE;
-}
-
-/* Per-descriptor strategy: one map call per buffer, undone on failure. */
+/*
+ * Per-descriptor strategy: one map call per buffer, undone on failure;
+ * the frames were laid out by xv_mapper_map_chain() (@addrs[i] is the
+ * buffer's frame position << 12 | its offset).
+ */
 static int map_per_desc(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 			const uint64_t *addrs, struct iovec *iov,
 			unsigned int out_num, unsigned int n)
@@ -376,16 +391,16 @@ static int map_per_desc(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 	int r;
 
 	for (i = 0; i < n; i++) {
-		uint32_t off, frames;
-		uint64_t first;
+		uint32_t pos = (uint32_t)(addrs[i] >> XV_PAGE_SHIFT);
+		uint32_t off = addrs[i] & XV_PAGE_MASK, frames;
 		void *va;
 
-		if (in_bounce(rec, iov[i].iov_base))
-			continue;
-		buf_extent(m, addrs[i], (uint32_t)iov[i].iov_len, &first, &off,
-			   &frames);
-		fill_frames(m, 0, first, frames);
-		r = map_frames(m, m->refs, m->gfns, frames, i >= out_num, &va);
+		if (iov[i].iov_base)
+			continue; /* copied */
+		frames = (uint32_t)((off + (uint64_t)iov[i].iov_len +
+				     XV_PAGE_MASK) >> XV_PAGE_SHIFT);
+		r = map_frames(m, m->refs + pos, m->gfns + pos, frames,
+			       i >= out_num, &va);
 		if (r < 0) {
 			per_desc_unmap(m, rec); /* G4: undo */
 			return r;
@@ -401,7 +416,7 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 			uint64_t *addrs, struct iovec *iov,
 			unsigned int out_num, unsigned int n)
 {
-	uint32_t nfr[2] = { 0, 0 }, total, boff = 0, pos[2];
+	uint32_t nfr[2] = { 0, 0 }, total, boff = 0, pos;
 	unsigned int i, ncopy = 0, nsegs = 0;
 	int r;
 
@@ -411,24 +426,11 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 	rec->nframes[0] = rec->nframes[1] = 0;
 	rec->ncopy_out = 0;
 	rec->per_desc = false;
-	if (m->mode == XENVIRTIO_MAPPER_IDENTITY) {
-		for (i = 0; i < n; i++) {
-			if (xv_unlikely(!xv_range_ok(addrs[i], iov[i].iov_len,
-						     m->size))) {
-				xv_warn(m->ctx,
-					"mapper: buffer 0x%llx+%zu outside the region",
-					(unsigned long long)addrs[i],
-					iov[i].iov_len);
-				return -EFAULT;
-			}
-			iov[i].iov_base = m->base + addrs[i];
-		}
-		m->inflight++;
-		m->st.requests++;
-		return 0;
-	}
-
-	/* Pass 1: validate every extent (G1, G2), decide copies, count. */
+	/*
+	 * One pass: validate every extent (G1, G2), decide copies, lay out
+	 * the frames. Readable buffers come first (R12), so the read-only
+	 * group is frames [0, nfr[0]) and the writable one follows.
+	 */
 	for (i = 0; i < n; i++) {
 		bool w = i >= out_num;
 		uint32_t len = (uint32_t)iov[i].iov_len, off, frames;
@@ -464,11 +466,14 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 			continue;
 		}
 		iov[i].iov_base = NULL;
-		if (frames > m->frame_cap - nfr[0] - nfr[1]) {
+		pos = nfr[0] + nfr[1];
+		if (frames > m->frame_cap - pos) {
 			xv_warn(m->ctx, "mapper: dom%u: chain too large",
 				m->domid);
 			return -EFAULT;
 		}
+		fill_frames(m, pos, first, frames);
+		addrs[i] = ((uint64_t)pos << XV_PAGE_SHIFT) | off;
 		nfr[w] += frames;
 	}
 	total = nfr[0] + nfr[1];
@@ -495,22 +500,6 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 		goto done;
 	}
 
-	/* Pass 2: lay out the frames, read-only group first. */
-	pos[0] = 0;
-	pos[1] = nfr[0];
-	for (i = 0; i < n; i++) {
-		bool w = i >= out_num;
-		uint32_t off, frames;
-		uint64_t first;
-
-		if (iov[i].iov_base)
-			continue;
-		buf_extent(m, addrs[i], (uint32_t)iov[i].iov_len, &first, &off,
-			   &frames);
-		fill_frames(m, pos[w], first, frames);
-		addrs[i] = ((uint64_t)pos[w] << XV_PAGE_SHIFT) | off;
-		pos[w] += frames;
-	}
 	/* One call per access kind: never a RW map of a readable buffer. */
 	if (nfr[0]) {
 		r = map_frames(m, m->refs, m->gfns, nfr[0], false,

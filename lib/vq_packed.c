@@ -8,12 +8,6 @@
 #define EVT_OFF_WRAP 0
 #define EVT_FLAGS 2
 
-static bool desc_avail(uint16_t flags, bool wrap)
-{
-	return !!(flags & XV_DESC_F_AVAIL) == wrap &&
-	       !!(flags & XV_DESC_F_USED) != wrap;
-}
-
 static int packed_enable(struct xenvirtio_vq *vq,
 			 const struct xenvirtio_vq_config *cfg)
 {
@@ -31,68 +25,156 @@ static int packed_enable(struct xenvirtio_vq *vq,
 	return xv_vq_map_rings(vq, cfg, sizes);
 }
 
-static int packed_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
+/* AVAIL == wrap and USED != wrap, as the flags' two bits expected. */
+static inline uint16_t avail_bits(bool wrap)
 {
-	uint32_t num = vq->num, count = 0, slot;
-	uint16_t pos = vq->last_avail, id = 0;
-	bool wrap = vq->avail_wrap;
-	struct xv_chain c;
-	struct xv_desc d;
+	return wrap ? XV_DESC_F_AVAIL : XV_DESC_F_USED;
+}
+
+#define AVAIL_MASK (XV_DESC_F_AVAIL | XV_DESC_F_USED)
+
+/* Where a packed walk is: the ring position and its wrap counter. */
+struct packed_at {
+	uint16_t pos, want; /* want: avail_bits(wrap) */
+	bool wrap;
+};
+
+/*
+ * Step past the descriptor at @at and, if @flags has NEXT, load the next
+ * one's id and flags in one fetch (R13); the head's acquire already orders
+ * the read: the driver publishes the head's flags last. Returns 1 if the
+ * chain goes on, 0 at its end, -EIO (broken) if it continues into a
+ * descriptor that is not available.
+ */
+static XV_ALWAYS_INLINE int packed_step(struct xenvirtio_vq *vq,
+					struct packed_at *at, uint16_t *flags,
+					uint16_t *id)
+{
+	uint32_t idf;
+
+	if (xv_unlikely(++at->pos == vq->num)) {
+		at->pos = 0;
+		at->wrap = !at->wrap;
+		at->want = avail_bits(at->wrap);
+	}
+	if (!(*flags & XV_DESC_F_NEXT))
+		return 0;
+	idf = xv_load_le32(vq->desc + 16 * (size_t)at->pos + 12);
+	*id = (uint16_t)idf; /* the buffer id is the last descriptor's */
+	*flags = (uint16_t)(idf >> 16);
+	if (xv_unlikely((*flags & AVAIL_MASK) != at->want))
+		return xv_vq_break(vq,
+				   "chain continues into an unavailable descriptor");
+	return 1;
+}
+
+static XV_ALWAYS_INLINE int packed_pop_mode(struct xenvirtio_vq *vq,
+					    struct xenvirtio_vq_elem *e,
+					    bool ident)
+{
+	const uint8_t *desc = vq->desc;
+	uint32_t num = vq->num, budget = num, slot;
+	struct packed_at at = { vq->last_avail, avail_bits(vq->avail_wrap),
+				vq->avail_wrap };
+	enum xv_why why = XV_WHY_OK;
+	uint16_t id, flags;
+	struct xv_walk w;
 	int r;
 
 	/* R14: flags with acquire, the rest of the descriptor after */
-	d.flags = xv_load_le16_acquire(vq->desc + 16 * (size_t)pos + 14);
-	if (!desc_avail(d.flags, wrap))
+	flags = xv_load_le16_acquire(desc + 16 * (size_t)at.pos + 14);
+	if ((flags & AVAIL_MASK) != at.want)
 		return 0;
 	if (xv_unlikely(vq->inflight >= num || !vq->nfree))
 		return xv_vq_break(vq, "more than %u requests in flight (R2)",
 				   num);
 	slot = vq->free_slots[vq->nfree - 1];
+	id = xv_load_le16(desc + 16 * (size_t)at.pos + 12);
 
-	xv_chain_init(&c, vq, e);
+	xv_walk_init(&w, vq, e);
 	for (;;) {
-		const uint8_t *p = vq->desc + 16 * (size_t)pos;
-		bool next;
+		const uint8_t *p = desc + 16 * (size_t)at.pos;
+		uint64_t addr = xv_load_le64(p);
+		uint32_t len = xv_load_le32(p + 8);
 
-		if (count) {
-			/* the head's acquire already orders these reads:
-			 * the driver publishes the head's flags last */
-			d.flags = xv_load_le16(p + 14);
-			if (xv_unlikely(!desc_avail(d.flags, wrap)))
-				return xv_vq_break(vq,
-						   "chain continues into an unavailable descriptor");
-		}
-		d.addr = xv_load_le64(p);
-		d.len = xv_load_le32(p + 8);
-		d.next = xv_load_le16(p + 12);
-		if (xv_unlikely(++count > num))
+		if (xv_unlikely(!budget--))
 			return xv_vq_break(vq, "chain longer than %u (R5)",
 					   num);
-		next = d.flags & XV_DESC_F_NEXT;
-		xv_chain_desc(&c, &d, next, false);
-		id = d.next;
-		if (++pos == num) {
-			pos = 0;
-			wrap = !wrap;
+		/* one test for the rare cases: indirect, a direction change */
+		if (xv_unlikely((flags & (XV_DESC_F_INDIRECT |
+					  XV_DESC_F_WRITE)) != w.ws)) {
+			if (flags & XV_DESC_F_INDIRECT) {
+				struct xv_walk t = w;
+
+				if (!vq->indirect)
+					why = XV_WHY_IND_NEG;
+				else if (budget != num - 1 ||
+					 (flags & XV_DESC_F_NEXT))
+					why = XV_WHY_IND_CHAIN;
+				else
+					why = xv_walk_indirect(vq, &t, addr,
+							       len, false);
+				w = t;
+				if (why)
+					goto skip;
+				/* a lone indirect descriptor: the end */
+				r = packed_step(vq, &at, &flags, &id);
+				break;
+			}
+			why = xv_walk_turn(&w, flags);
+			if (xv_unlikely(why))
+				goto skip;
 		}
-		if (!next)
+		why = xv_walk_data(&w, addr, len, ident);
+		if (xv_unlikely(why))
+			goto skip;
+		r = packed_step(vq, &at, &flags, &id);
+		if (r <= 0)
 			break;
 	}
-	r = xv_chain_finish(&c, slot);
-	if (r == -ENOSPC)
+	if (xv_unlikely(r < 0))
 		return r;
-	vq->last_avail = pos;
-	vq->avail_wrap = wrap;
+	goto finish;
+
+skip:
+	/* a request-level error: walk on only to find the chain's extent */
+	for (;;) {
+		r = packed_step(vq, &at, &flags, &id);
+		if (r <= 0)
+			break;
+		if (xv_unlikely(!budget--))
+			return xv_vq_break(vq, "chain longer than %u (R5)",
+					   num);
+	}
+	if (r < 0)
+		return r;
+
+finish:
+	r = xv_walk_finish(vq, &w, why, ident, slot, e);
+	if (xv_unlikely(r == -ENOSPC)) {
+		if (vq->m->inflight)
+			return r; /* backpressure: the chain stays available */
+		r = xv_vq_nospace_idle(vq);
+	}
+	vq->last_avail = at.pos;
+	vq->avail_wrap = at.wrap;
 	if (xv_unlikely(r < 0)) {
-		xv_vq_retire(vq, id, count); /* R16 */
+		xv_vq_retire(vq, id, num - budget); /* R16 */
 		return r;
 	}
 	vq->nfree--;
 	vq->recs[slot].busy = true;
 	vq->inflight++;
 	e->id = id;
-	e->priv_ndescs = count;
+	e->priv_ndescs = num - budget;
 	return 1;
+}
+
+static int packed_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
+{
+	if (vq->ident)
+		return packed_pop_mode(vq, e, true);
+	return packed_pop_mode(vq, e, false);
 }
 
 static void packed_push(struct xenvirtio_vq *vq, uint32_t id,
