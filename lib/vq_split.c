@@ -46,7 +46,8 @@ static XV_ALWAYS_INLINE int split_walk(struct xenvirtio_vq *vq,
 				       bool ident)
 {
 	const uint8_t *desc = vq->desc;
-	uint32_t num = vq->num, budget = num;
+	uint32_t num = vq->num;
+	int32_t budget = (int32_t)num; /* R5: descriptors left */
 	uint16_t i = head;
 
 	for (;;) {
@@ -58,7 +59,7 @@ static XV_ALWAYS_INLINE int split_walk(struct xenvirtio_vq *vq,
 		uint16_t flags = (uint16_t)fn, next = (uint16_t)(fn >> 16);
 		enum xv_why why;
 
-		if (xv_unlikely(!budget--))
+		if (xv_unlikely(--budget < 0))
 			return xv_vq_break(vq, "chain longer than %u (R5)",
 					   num);
 		/* one test for the rare cases: indirect, a direction change */
@@ -69,7 +70,7 @@ static XV_ALWAYS_INLINE int split_walk(struct xenvirtio_vq *vq,
 
 				if (!vq->indirect)
 					return XV_WHY_IND_NEG;
-				if (budget != num - 1 ||
+				if (budget != (int32_t)num - 1 ||
 				    (flags & XV_DESC_F_NEXT))
 					return XV_WHY_IND_CHAIN;
 				why = xv_walk_indirect(vq, &t, addr, len,
