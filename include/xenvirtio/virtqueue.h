@@ -10,9 +10,11 @@
  * whether the driver must be notified.
  *
  * Outcomes of a pop: a request, an empty ring, backpressure (a mapper quota
- * is reached; the chain stays in the ring), a failed request (the chain was
- * malformed or not translatable: it has been retired with used length 0,
- * check R16), or a broken queue: the driver broke the ring protocol in a way
+ * is reached, or the platform is out of mapping space while requests are
+ * in flight; the chain stays in the ring), a failed request (the chain was
+ * malformed or not translatable, or could not be mapped with nothing in
+ * flight: it has been retired with used length 0, check R16), or a broken
+ * queue: the driver broke the ring protocol in a way
  * that leaves no safe way on; one error is logged and every later call
  * returns -EIO until xenvirtio_vq_reset().
  *
@@ -147,11 +149,14 @@ int xenvirtio_vq_reset(struct xenvirtio_vq *vq);
  *
  * Return: 1 if a request was popped into @elem; 0 if the ring is empty;
  * -ENOSPC if a mapper quota is reached, or the platform ran out of mapping
- * resources (a grant map reported no space or "try again"): the chain stays
- * in the ring, retry after pushing requests or after a delay; -ENOBUFS if
- * the chain has more buffers than @elem->iov_cap (R6), -EBADMSG if the
- * chain is malformed (indirect table, ordering, length), -EFAULT or
- * -EACCES if a buffer cannot be translated (G1, G3, G5): in these three
+ * resources (a grant map reported no space or "try again") while requests
+ * are in flight on the mapper: the chain stays in the ring, retry after
+ * pushing requests or after a delay; -ENOBUFS if the chain has more
+ * buffers than @elem->iov_cap (R6), -EBADMSG if the chain is malformed
+ * (indirect table, ordering, length), -EFAULT or -EACCES if a buffer cannot
+ * be translated (G1, G3, G5), -EFAULT also if the platform ran out of
+ * mapping resources with nothing in flight on the mapper (no completion
+ * could ever make room: waiting would stall the queue for good): in these
  * cases the chain has been retired with used length 0 (R16); -EIO if the
  * queue is broken or not enabled; -EINVAL if an argument is NULL.
  */
