@@ -486,14 +486,31 @@ START_TEST(test_R9_indirect_straddles_frames)
 }
 END_TEST
 
-/* R10: a chain whose total length does not fit in 32 bits. */
+/* R10: a direction whose total length does not fit in 32 bits,
+ * writable or readable, direct or indirect; each direction is counted on
+ * its own (4 GiB - 1 each way is not a length error: those buffers fail
+ * translation instead). */
 START_TEST(test_R10_total_len_overflow)
 {
-	struct tbuf b[2] = { { DATA, 0xffffffffu, true },
-			     { DATA, 2, true } };
-	uint16_t id = tdrv_add(&t, b, 2, false, 0);
+	struct tbuf w[2] = { { DATA, 0xffffffffu, true }, { DATA, 2, true } };
+	struct tbuf r[3] = { { DATA, 2, false },
+			     { DATA, 0xffffffffu, false },
+			     { DATA, 1, true } };
+	struct tbuf both[2] = { { DATA, 0xffffffffu, false },
+				{ DATA, 0xffffffffu, true } };
+	uint16_t id;
+	int ind;
 
-	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -EBADMSG);
+	for (ind = 0; ind < 2; ind++) {
+		id = tdrv_add(&t, w, 2, ind, 0);
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -EBADMSG);
+		expect_used(id, 0, ind ? 1 : 2);
+		id = tdrv_add(&t, r, 3, ind, 1);
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -EBADMSG);
+		expect_used(id, 0, ind ? 1 : 3);
+	}
+	id = tdrv_add(&t, both, 2, false, 2);
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -EFAULT);
 	expect_used(id, 0, 2);
 }
 END_TEST
