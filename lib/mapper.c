@@ -194,13 +194,19 @@ int xv_mapper_ident_fault(struct xenvirtio_mapper *m, const struct iovec *iov,
 	return -EFAULT;
 }
 
-/* A failed grant status as the errno a pop reports. */
+/*
+ * A failed grant status as an errno: -EAGAIN (a frame is being paged in:
+ * retry) and -ENOSPC (no mapping space: retry once something completes)
+ * are both backpressure for the pop, which tells them apart only when
+ * nothing is in flight.
+ */
 static int gntst_errno(int16_t st)
 {
 	switch (st) {
 	case XV_GNTST_PERMISSION_DENIED:
 		return -EACCES;
 	case XV_GNTST_EAGAIN:
+		return -EAGAIN;
 	case XV_GNTST_NO_SPACE:
 	case XV_GNTST_NO_DEVICE_SPACE:
 		return -ENOSPC;
@@ -244,7 +250,7 @@ static int map_frames(struct xenvirtio_mapper *m, const uint32_t *refs,
 			}
 		}
 		if (r < 0)
-			return r == -EAGAIN ? -ENOSPC : -EFAULT;
+			return r == -EAGAIN ? -EAGAIN : -EFAULT;
 	} else {
 		for (i = 0; i < count; i++)
 			m->errs[i] = 0;

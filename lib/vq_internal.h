@@ -268,7 +268,8 @@ int xv_vq_nospace_idle(struct xenvirtio_vq *vq) __attribute__((cold));
 /*
  * End of a walk: R10, then translation (identity: the quota and the
  * region, checked here; otherwise the mapper), then the elem. Returns 0,
- * -ENOSPC (backpressure) or the errno of a chain to retire.
+ * -ENOSPC or -EAGAIN (the mapper or the platform: no space, or try again)
+ * or the errno of a chain to retire.
  */
 static XV_ALWAYS_INLINE int xv_walk_finish(struct xenvirtio_vq *vq,
 					   struct xv_walk *w, enum xv_why why,

@@ -191,9 +191,11 @@ finish:
 	}
 	ndescs = num - at.rest - (uint32_t)at.left;
 	r = xv_walk_finish(vq, &w, why, ident, slot, e);
-	if (xv_unlikely(r == -ENOSPC)) {
-		if (vq->m->inflight)
-			return r; /* backpressure: the chain stays available */
+	if (xv_unlikely(r == -ENOSPC || r == -EAGAIN)) {
+		/* backpressure: the chain stays available; but no space
+		 * with nothing in flight would never change: retire */
+		if (r == -EAGAIN || vq->m->inflight)
+			return -ENOSPC;
 		r = xv_vq_nospace_idle(vq);
 	}
 	vq->last_avail = (uint16_t)((at.p - desc) / 16);

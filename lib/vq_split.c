@@ -124,9 +124,11 @@ static XV_ALWAYS_INLINE int split_pop_mode(struct xenvirtio_vq *vq,
 	if (xv_unlikely(r < 0))
 		return r; /* broken */
 	r = xv_walk_finish(vq, &w, (enum xv_why)r, ident, head, e);
-	if (xv_unlikely(r == -ENOSPC)) {
-		if (vq->m->inflight)
-			return r; /* backpressure: the chain stays available */
+	if (xv_unlikely(r == -ENOSPC || r == -EAGAIN)) {
+		/* backpressure: the chain stays available; but no space
+		 * with nothing in flight would never change: retire */
+		if (r == -EAGAIN || vq->m->inflight)
+			return -ENOSPC;
 		r = xv_vq_nospace_idle(vq);
 	}
 	vq->last_avail++;

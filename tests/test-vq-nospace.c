@@ -5,7 +5,7 @@
  * it is backpressure (-ENOSPC, the chain stays in the ring and pops once a
  * request completes); with nothing in flight no completion can ever free
  * space, so the chain is retired with used length 0 (-EFAULT, R16) rather
- * than stalling the queue forever.
+ * than stalling the queue forever. "Try again" stays backpressure.
  */
 #include "xv-test.h"
 
@@ -80,13 +80,18 @@ static uint16_t add_req(uint16_t id)
 	return tdrv_add(&t, b, 3, false, id);
 }
 
-/* The next grant map call the backend makes fails with NO_SPACE. */
-static void inject_nospace(void)
+/* The next grant map call the backend makes fails with @err's status. */
+static void inject_map(int err)
 {
 	ck_assert_int_eq(xenvirtio_sim_inject_fault(back,
 						    XENVIRTIO_SIM_OP_MAP, 1,
-						    -ENOSPC, 0, 0),
+						    err, 0, 0),
 			 0);
+}
+
+static void inject_nospace(void)
+{
+	inject_map(-ENOSPC);
 }
 
 /* Nothing in flight: the chain can never be mapped; retired, not left. */
@@ -151,6 +156,27 @@ static void nospace_busy(bool packed)
 	close_world();
 }
 
+/* "Try again" (a frame being paged in) is not "no space": backpressure
+ * even with nothing in flight; the retry pops the chain. */
+static void try_again_idle(bool packed)
+{
+	struct iovec iov[8];
+	struct xenvirtio_vq_elem e = { .iov = iov, .iov_cap = 8 };
+	uint32_t uid = 0xdead, ulen = 0xdead;
+	uint16_t id;
+
+	open_world(packed);
+	id = add_req(5);
+	inject_map(-EAGAIN);
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -ENOSPC);
+	ck_assert_int_eq(tdrv_get_used(&t, &uid, &ulen, 3), 0);
+	ck_assert_uint_eq(m->inflight, 0);
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+	ck_assert_uint_eq(e.id, id);
+	ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 0), 0);
+	close_world();
+}
+
 START_TEST(test_R16_nospace_nothing_in_flight_retired)
 {
 	nospace_idle(_i);
@@ -163,6 +189,12 @@ START_TEST(test_G8_nospace_in_flight_backpressure)
 }
 END_TEST
 
+START_TEST(test_G8_try_again_backpressure)
+{
+	try_again_idle(_i);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("vq-nospace");
@@ -172,6 +204,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_R16_nospace_nothing_in_flight_retired, 0,
 			    2);
 	tcase_add_loop_test(tc, test_G8_nospace_in_flight_backpressure, 0, 2);
+	tcase_add_loop_test(tc, test_G8_try_again_backpressure, 0, 2);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }
