@@ -172,7 +172,7 @@ struct xv_walk {
 	uint64_t total;	    /* bytes, both directions (R10 at the end) */
 	uint64_t out_total; /* readable bytes: fixed at the first writable */
 	unsigned int nout;  /* readable entries: fixed at the first writable */
-	uint32_t ws;	    /* XV_DESC_F_WRITE once a writable buffer came */
+	uint32_t ws;	    /* XV_DESC_F_WRITE once a writable one came */
 	bool bad;	    /* identity: a buffer outside the region (G5) */
 };
 
