@@ -418,6 +418,24 @@ static int map_per_desc(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 	return 0;
 }
 
+/*
+ * The platform has no mapping space for a chain of @total frames: wait
+ * (-ENOSPC: completions here or another mapper's, even another domain's,
+ * release space), unless the chain and this mapper's rings need more than
+ * the platform can ever hold: that never changes, fail it (-EFAULT).
+ */
+static int no_space(struct xenvirtio_mapper *m, uint32_t total, int r)
+{
+	uint32_t cap = m->plat->nr_map_entries;
+
+	if (r != -ENOSPC || !cap || (uint64_t)total + m->ring_frames <= cap)
+		return r;
+	xv_warn(m->ctx,
+		"mapper: dom%u: chain of %u frames can never be mapped (the platform maps at most %u, the rings hold %u)",
+		m->domid, total, cap, m->ring_frames);
+	return -EFAULT;
+}
+
 int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 			uint64_t *addrs, struct iovec *iov,
 			unsigned int out_num, unsigned int n)
@@ -501,7 +519,7 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 		rec->pd_n = 0;
 		r = map_per_desc(m, rec, addrs, iov, out_num, n);
 		if (r < 0)
-			return r;
+			return no_space(m, total, r);
 		rec->per_desc = true;
 		goto done;
 	}
@@ -511,14 +529,14 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 		r = map_frames(m, m->refs, m->gfns, nfr[0], false,
 			       &rec->va[0]);
 		if (r < 0)
-			return r;
+			return no_space(m, total, r);
 	}
 	if (nfr[1]) {
 		r = map_frames(m, m->refs + nfr[0], m->gfns + nfr[0], nfr[1],
 			       true, &rec->va[1]);
 		if (r < 0) {
 			unmap_frames(m, rec->va[0], nfr[0]); /* G4: undo */
-			return r;
+			return no_space(m, total, r);
 		}
 	}
 	rec->nframes[0] = nfr[0];
@@ -615,6 +633,7 @@ int xv_mapper_map_ring(struct xenvirtio_mapper *m, uint64_t addr,
 		return r;
 	rm->va = (uint8_t *)va + off;
 	rm->nframes = frames;
+	m->ring_frames += frames;
 	return 0;
 }
 
@@ -624,6 +643,7 @@ void xv_mapper_unmap_ring(struct xenvirtio_mapper *m, struct xv_ring_map *rm)
 		uintptr_t b = (uintptr_t)rm->va;
 
 		unmap_frames(m, (void *)(b - (b & XV_PAGE_MASK)), rm->nframes);
+		m->ring_frames -= rm->nframes;
 	}
 	rm->va = NULL;
 	rm->nframes = 0;

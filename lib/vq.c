@@ -50,15 +50,6 @@ int xv_walk_fail(struct xenvirtio_vq *vq, enum xv_why why)
 	return t[why].err;
 }
 
-int xv_vq_nospace_idle(struct xenvirtio_vq *vq)
-{
-	xv_warn(vq->ctx,
-		"%s vq: no mapping space for a request with none in flight: "
-		"retired",
-		vq->packed ? "packed" : "split");
-	return -EFAULT;
-}
-
 enum xv_why xv_walk_indirect(struct xenvirtio_vq *vq, struct xv_walk *w,
 			     uint64_t addr, uint32_t len, bool split_table)
 {

@@ -85,6 +85,7 @@ struct xenvirtio_mapper {
 	uint32_t copy_threshold;
 	uint32_t max_frames, max_inflight;
 	uint32_t frames_now, inflight;
+	uint32_t ring_frames; /* held by the rings of its queues */
 	uint32_t frame_cap; /* size of the scratch arrays below */
 	uint32_t *refs;
 	uint64_t *gfns;
@@ -261,9 +262,6 @@ int xv_walk_fail(struct xenvirtio_vq *vq, enum xv_why why)
 /* Identity: log the first buffer outside the region; returns -EFAULT. */
 int xv_mapper_ident_fault(struct xenvirtio_mapper *m, const struct iovec *iov,
 			  unsigned int n) __attribute__((cold));
-/* The platform has no space for a chain and nothing is in flight that
- * could free some: logs, returns -EFAULT (the chain is retired). */
-int xv_vq_nospace_idle(struct xenvirtio_vq *vq) __attribute__((cold));
 
 /*
  * End of a walk: R10, then translation (identity: the quota and the

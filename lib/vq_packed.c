@@ -191,13 +191,8 @@ finish:
 	}
 	ndescs = num - at.rest - (uint32_t)at.left;
 	r = xv_walk_finish(vq, &w, why, ident, slot, e);
-	if (xv_unlikely(r == -ENOSPC || r == -EAGAIN)) {
-		/* backpressure: the chain stays available; but no space
-		 * with nothing in flight would never change: retire */
-		if (r == -EAGAIN || vq->m->inflight)
-			return -ENOSPC;
-		r = xv_vq_nospace_idle(vq);
-	}
+	if (xv_unlikely(r == -ENOSPC || r == -EAGAIN))
+		return -ENOSPC; /* backpressure: the chain stays available */
 	vq->last_avail = (uint16_t)((at.p - desc) / 16);
 	vq->avail_wrap = at.wrap;
 	if (xv_unlikely(r < 0)) {

@@ -124,13 +124,8 @@ static XV_ALWAYS_INLINE int split_pop_mode(struct xenvirtio_vq *vq,
 	if (xv_unlikely(r < 0))
 		return r; /* broken */
 	r = xv_walk_finish(vq, &w, (enum xv_why)r, ident, head, e);
-	if (xv_unlikely(r == -ENOSPC || r == -EAGAIN)) {
-		/* backpressure: the chain stays available; but no space
-		 * with nothing in flight would never change: retire */
-		if (r == -EAGAIN || vq->m->inflight)
-			return -ENOSPC;
-		r = xv_vq_nospace_idle(vq);
-	}
+	if (xv_unlikely(r == -ENOSPC || r == -EAGAIN))
+		return -ENOSPC; /* backpressure: the chain stays available */
 	vq->last_avail++;
 	if (vq->event_idx && vq->notify_enabled)
 		xv_store_le16(vq->device + USED_RING + 8 * (size_t)num,
