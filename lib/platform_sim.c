@@ -676,36 +676,61 @@ static int xv_sim_map_commit(struct xv_sim *s, struct xv_sim_region *r,
 	return err;
 }
 
+/*
+ * The common start of a batched map (grant or foreign): take the pending
+ * injected fault for @op (its element clamped into the batch), allocate
+ * the region (idx[] for the maptrack entries, then the frame of each) and
+ * lock the world. Returns 0 with the world locked; -ENOMEM; -ESRCH (not
+ * locked, region freed) when @domid is not a live domain: the caller fills
+ * its per-element status.
+ */
+static int xv_sim_map_begin(struct xv_sim *s, enum xenvirtio_sim_op op,
+			    uint16_t domid, uint32_t count,
+			    enum xv_sim_region_kind kind,
+			    int *ferr, unsigned int *fidx,
+			    struct xv_sim_region **out)
+{
+	struct xv_sim_region *r;
+
+	*fidx = 0;
+	*ferr = xv_sim_fault_hit(s, op, fidx);
+	if (*ferr && *fidx >= count)
+		*fidx = count - 1;
+	r = xv_sim_region_new(s, count, 2 * count, kind);
+	if (!r)
+		return -ENOMEM;
+	xv_sim_lock(s);
+	if (!xv_sim_dom_ok(s, domid)) {
+		xv_sim_unlock(s);
+		xv_sim_region_free(s, r);
+		return -ESRCH;
+	}
+	*out = r;
+	return 0;
+}
+
 static int xv_sim_map_grants(struct xv_platform *p, uint16_t domid,
 			     uint32_t count, const uint32_t *refs,
 			     bool writable, void **va, int16_t *status)
 {
 	struct xv_sim *s = xv_sim_of(p);
 	struct xv_sim_region *r;
-	unsigned int fidx = 0;
-	int ferr, err = 0;
+	unsigned int fidx;
+	int ferr, err;
 	uint32_t *frames;
 	uint32_t i;
 	bool mmap_failed;
 
 	if (!count || count > XV_SIM_MAX_BATCH || !refs || !va)
 		return -EINVAL;
-	ferr = xv_sim_fault_hit(s, XENVIRTIO_SIM_OP_MAP, &fidx);
-	if (ferr && fidx >= count)
-		fidx = count - 1;
-	/* idx[] gets the maptrack entries, frames the frame of each. */
-	r = xv_sim_region_new(s, count, 2 * count, XV_SIM_REG_MAP);
-	if (!r)
-		return -ENOMEM;
-	frames = &r->idx[count];
-	xv_sim_lock(s);
-	if (!xv_sim_dom_ok(s, domid)) {
-		xv_sim_unlock(s);
+	err = xv_sim_map_begin(s, XENVIRTIO_SIM_OP_MAP, domid, count,
+			       XV_SIM_REG_MAP, &ferr, &fidx, &r);
+	if (err == -ESRCH)
 		for (i = 0; status && i < count; i++)
 			status[i] = XV_GNTST_BAD_DOMAIN;
-		xv_sim_region_free(s, r);
-		return -ESRCH;
-	}
+	if (err)
+		return err;
+	frames = &r->idx[count];
 	for (i = 0; i < count; i++) {
 		int16_t st;
 
@@ -825,8 +850,8 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 {
 	struct xv_sim *s = xv_sim_of(p);
 	struct xv_sim_region *r;
-	unsigned int fidx = 0;
-	int ferr, err = 0;
+	unsigned int fidx;
+	int ferr, err;
 	uint32_t *frames, i;
 	bool mmap_failed;
 
@@ -834,21 +859,14 @@ static int xv_sim_map_foreign(struct xv_platform *p, uint16_t domid,
 		return -EPERM;
 	if (!count || count > XV_SIM_MAX_BATCH || !gfns || !va)
 		return -EINVAL;
-	ferr = xv_sim_fault_hit(s, XENVIRTIO_SIM_OP_FOREIGN_MAP, &fidx);
-	if (ferr && fidx >= count)
-		fidx = count - 1;
-	r = xv_sim_region_new(s, count, 2 * count, XV_SIM_REG_FOREIGN);
-	if (!r)
-		return -ENOMEM;
-	frames = &r->idx[count];
-	xv_sim_lock(s);
-	if (!xv_sim_dom_ok(s, domid)) {
-		xv_sim_unlock(s);
+	err = xv_sim_map_begin(s, XENVIRTIO_SIM_OP_FOREIGN_MAP, domid, count,
+			       XV_SIM_REG_FOREIGN, &ferr, &fidx, &r);
+	if (err == -ESRCH)
 		for (i = 0; errs && i < count; i++)
 			errs[i] = -ESRCH;
-		xv_sim_region_free(s, r);
-		return -ESRCH;
-	}
+	if (err)
+		return err;
+	frames = &r->idx[count];
 	for (i = 0; i < count; i++) {
 		int e = 0;
 

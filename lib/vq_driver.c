@@ -4,6 +4,13 @@
  * mapped through the frontend DMA layer, used elements validated (F6).
  * The chain order and mappings are kept in private shadow state: nothing
  * the device can write is trusted for unmapping.
+ *
+ * With INDIRECT_DESC negotiated, a request of two or more buffers goes into
+ * the indirect table of its slot (split: its head descriptor; packed: its
+ * buffer id): one table of XV_DRV_ITAB entries (at most the queue size, R7)
+ * per slot, all in one coherent area allocated with the queue, and one ring
+ * descriptor. A request needing more table entries falls back to direct
+ * descriptors.
  */
 #include "vq_internal.h"
 
@@ -11,6 +18,8 @@
 #include <string.h>
 
 #define SEGS_PER_BUF 64u
+/* Entries of each slot's indirect table (capped at the queue size, R7). */
+#define XV_DRV_ITAB 16u
 
 struct drv_desc {
 	uint64_t addr;
@@ -23,8 +32,10 @@ struct drv_desc {
 struct drv_req {
 	void *token;
 	uint32_t in_len;
-	uint16_t ndesc;
-	uint16_t first; /* packed: ring position of the chain's head */
+	uint16_t ndesc; /* mapped descriptors (direct or table entries) */
+	uint16_t nring; /* ring descriptors it takes (1 when indirect) */
+	uint16_t first; /* packed: shadow index of the chain's head */
+	bool indirect;
 };
 
 struct xenvirtio_vq_drv {
@@ -49,6 +60,13 @@ struct xenvirtio_vq_drv {
 	uint32_t num_free;
 	struct drv_desc *sh;
 	struct drv_req *req;
+	/* indirect tables: itab_n entries per slot, ring memory and shadow */
+	bool indirect;
+	uint32_t itab_n;
+	void *itab;
+	uint64_t itab_dma;
+	size_t itab_size;
+	struct drv_desc *ish;
 };
 
 XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
@@ -80,9 +98,13 @@ XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
 	d->features = features & ((1ULL << XENVIRTIO_F_VERSION_1) |
 				  (1ULL << XENVIRTIO_F_EVENT_IDX) |
 				  (1ULL << XENVIRTIO_F_ACCESS_PLATFORM) |
-				  (1ULL << XENVIRTIO_F_RING_PACKED));
+				  (1ULL << XENVIRTIO_F_RING_PACKED) |
+				  (1ULL << XENVIRTIO_F_INDIRECT_DESC));
 	d->packed = packed;
 	d->event_idx = features & (1ULL << XENVIRTIO_F_EVENT_IDX);
+	/* a table of one entry is no better than a direct descriptor */
+	d->indirect = (features & (1ULL << XENVIRTIO_F_INDIRECT_DESC)) &&
+		      size > 1;
 	d->num = size;
 	d->avail_off = 16 * (size_t)size;
 	if (packed) {
@@ -97,18 +119,40 @@ XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
 					 &d->ring_dma);
 	if (r < 0)
 		goto err;
+	if (d->indirect) {
+		d->itab_n = XV_MIN(size, XV_DRV_ITAB);
+		d->itab_size = 16 * (size_t)d->itab_n * size;
+		d->ish = calloc((size_t)d->itab_n * size, sizeof(*d->ish));
+		if (!d->ish) {
+			r = -ENOMEM;
+			goto err_ring;
+		}
+		r = xenvirtio_dma_alloc_coherent(dma, d->itab_size, &d->itab,
+						 &d->itab_dma);
+		if (r < 0)
+			goto err_ring;
+	}
 	d->desc = d->ring;
 	d->avail = d->desc + d->avail_off;
 	d->used = d->desc + d->used_off;
 	xenvirtio_vq_drv_reset(d);
 	*out = d;
 	return 0;
+err_ring:
+	xenvirtio_dma_free_coherent(dma, d->ring, d->ring_size, d->ring_dma);
 err:
+	free(d->ish);
 	free(d->sh);
 	free(d->req);
 	free(d->free_ids);
 	free(d);
 	return r;
+}
+
+void *xv_vq_drv_ring(const struct xenvirtio_vq_drv *d, size_t *size)
+{
+	*size = d->ring_size;
+	return d->ring;
 }
 
 XV_EXPORT int xenvirtio_vq_drv_config(const struct xenvirtio_vq_drv *d,
@@ -125,10 +169,19 @@ XV_EXPORT int xenvirtio_vq_drv_config(const struct xenvirtio_vq_drv *d,
 	return 0;
 }
 
-/* Unmap the mappings of the private chain of @n descriptors from @i; the
- * index of its last descriptor goes to *@last. */
-static int unmap_chain(struct xenvirtio_vq_drv *d, uint16_t i, uint32_t n,
-		       uint16_t *last)
+/* Shadow entries of slot @slot's indirect table. */
+static struct drv_desc *drv_itab_sh(struct xenvirtio_vq_drv *d, uint32_t slot)
+{
+	return d->ish + (size_t)slot * d->itab_n;
+}
+
+/*
+ * Unmap the mappings of @n shadow descriptors: the private chain from @i
+ * (@tab NULL), or the entries @tab[0 .. @n) of an indirect table. The
+ * index of the chain's last descriptor goes to *@last.
+ */
+static int unmap_chain(struct xenvirtio_vq_drv *d, const struct drv_desc *tab,
+		       uint16_t i, uint32_t n, uint16_t *last)
 {
 	struct xenvirtio_dma_seg segs[SEGS_PER_BUF];
 	uint32_t k = 0;
@@ -136,14 +189,18 @@ static int unmap_chain(struct xenvirtio_vq_drv *d, uint16_t i, uint32_t n,
 
 	*last = i;
 	while (k < n) {
-		uint16_t m = d->sh[i].nsegs, j;
-		uint8_t dir = d->sh[i].dir;
+		const struct drv_desc *s = tab ? &tab[k] : &d->sh[i];
+		uint16_t m = s->nsegs, j;
+		uint8_t dir = s->dir;
 
 		for (j = 0; j < m && k < n; j++, k++) {
-			segs[j].addr = d->sh[i].addr;
-			segs[j].len = d->sh[i].len;
-			*last = i;
-			i = d->sh[i].next;
+			s = tab ? &tab[k] : &d->sh[i];
+			segs[j].addr = s->addr;
+			segs[j].len = s->len;
+			if (!tab) {
+				*last = i;
+				i = d->sh[i].next;
+			}
 		}
 		if (xenvirtio_dma_unmap(d->dma, segs, j,
 					(enum xenvirtio_dma_dir)dir) < 0)
@@ -152,16 +209,28 @@ static int unmap_chain(struct xenvirtio_vq_drv *d, uint16_t i, uint32_t n,
 	return ret;
 }
 
-/* Unmap a request's chain and give its descriptors back. */
-static int release_chain(struct xenvirtio_vq_drv *d, uint16_t first,
-			 uint32_t n)
+/* Unmap request @slot's buffers and give its ring descriptors back
+ * (split: @slot is the head; packed: the buffer id). */
+static int release_req(struct xenvirtio_vq_drv *d, uint32_t slot)
 {
-	uint16_t last;
-	int ret = unmap_chain(d, first, n, &last);
+	struct drv_req *rq = &d->req[slot];
+	uint16_t first = d->packed ? rq->first : (uint16_t)slot, last;
+	int ret;
 
+	if (rq->indirect) {
+		ret = unmap_chain(d, drv_itab_sh(d, slot), 0, rq->ndesc,
+				  &last);
+		if (d->packed) {
+			d->num_free++;
+			return ret;
+		}
+		last = first;
+	} else {
+		ret = unmap_chain(d, NULL, first, rq->ndesc, &last);
+	}
 	d->sh[last].next = d->free_head;
 	d->free_head = first;
-	d->num_free += n;
+	d->num_free += rq->nring;
 	return ret;
 }
 
@@ -174,12 +243,15 @@ XV_EXPORT int xenvirtio_vq_drv_reset(struct xenvirtio_vq_drv *d)
 		return -EINVAL;
 	for (i = 0; i < d->num; i++) {
 		uint16_t last;
+		struct drv_req *rq = &d->req[i];
 
-		if (d->req[i].ndesc &&
-		    unmap_chain(d, d->packed ? d->req[i].first : (uint16_t)i,
-				d->req[i].ndesc, &last) < 0)
+		if (rq->ndesc &&
+		    unmap_chain(d, rq->indirect ? drv_itab_sh(d, i) : NULL,
+				d->packed ? rq->first : (uint16_t)i, rq->ndesc,
+				&last) < 0)
 			ret = -EIO;
-		d->req[i].ndesc = 0;
+		rq->ndesc = 0;
+		rq->indirect = false;
 	}
 	memset(d->ring, 0, d->ring_size);
 	for (i = 0; i < d->num; i++) {
@@ -202,8 +274,12 @@ XV_EXPORT void xenvirtio_vq_drv_free(struct xenvirtio_vq_drv *d)
 	if (!d)
 		return;
 	xenvirtio_vq_drv_reset(d);
+	if (d->itab)
+		xenvirtio_dma_free_coherent(d->dma, d->itab, d->itab_size,
+					    d->itab_dma);
 	xenvirtio_dma_free_coherent(d->dma, d->ring, d->ring_size,
 				    d->ring_dma);
+	free(d->ish);
 	free(d->sh);
 	free(d->req);
 	free(d->free_ids);
@@ -212,20 +288,24 @@ XV_EXPORT void xenvirtio_vq_drv_free(struct xenvirtio_vq_drv *d)
 
 /*
  * Map every buffer of a request through the DMA layer into private shadow
- * entries taken from the free list (starting at d->free_head), touching no
- * ring memory: a failure undoes the mappings and leaves the rings exactly as
- * they were, so nothing half-built is ever visible to the device. On success
- * *used is the number of descriptors (shadow entries) and *in_len the
- * writable bytes.
+ * entries, touching no ring memory: into the free list from d->free_head
+ * (@tab NULL; @cap is then the free descriptors), or into the indirect
+ * table shadow @tab of @cap entries. A failure undoes the mappings and
+ * leaves the rings exactly as they were, so nothing half-built is ever
+ * visible to the device. On success *used is the number of descriptors
+ * (shadow entries) and *in_len the writable bytes. With @tab, a request
+ * needing more than @cap entries is -E2BIG (the caller goes direct).
  */
-static int drv_map_bufs(struct xenvirtio_vq_drv *d, const struct iovec *out,
+static int drv_map_bufs(struct xenvirtio_vq_drv *d, struct drv_desc *tab,
+			uint32_t cap, const struct iovec *out,
 			unsigned int out_num, const struct iovec *in,
 			unsigned int in_num, uint32_t *used_out,
 			uint32_t *in_len_out)
 {
 	struct xenvirtio_dma_seg segs[SEGS_PER_BUF];
-	/* a buffer that cannot fit an empty ring is -E2BIG for good */
-	uint32_t max_segs = XV_MIN((uint32_t)d->num, SEGS_PER_BUF);
+	/* direct: a buffer that cannot fit an empty ring is -E2BIG for
+	 * good; table: one that cannot fit an empty table */
+	uint32_t max_segs = XV_MIN(tab ? cap : (uint32_t)d->num, SEGS_PER_BUF);
 	uint16_t k = d->free_head;
 	uint32_t used = 0, in_len = 0;
 	unsigned int b;
@@ -237,28 +317,31 @@ static int drv_map_bufs(struct xenvirtio_vq_drv *d, const struct iovec *out,
 		enum xenvirtio_dma_dir dir = b < out_num ?
 						     XENVIRTIO_DMA_TO_DEVICE :
 						     XENVIRTIO_DMA_FROM_DEVICE;
-		uint32_t room = d->num_free - used, j;
+		uint32_t room = cap - used, j;
 
 		if (!v->iov_base || !v->iov_len) {
 			r = -EINVAL;
 			goto undo;
 		}
 		if (!room) {
-			r = -ENOSPC;
+			r = tab ? -E2BIG : -ENOSPC;
 			goto undo;
 		}
 		r = xenvirtio_dma_map(d->dma, v->iov_base, v->iov_len, dir,
 				      segs, XV_MIN(room, max_segs));
-		if (r == -E2BIG && room < max_segs)
+		if (r == -E2BIG && room < max_segs && !tab)
 			r = -ENOSPC; /* may fit once descriptors return */
 		if (r < 0)
 			goto undo;
 		for (j = 0; j < (uint32_t)r; j++) {
-			d->sh[k].addr = segs[j].addr;
-			d->sh[k].len = segs[j].len;
-			d->sh[k].nsegs = j ? 0 : (uint16_t)r;
-			d->sh[k].dir = (uint8_t)dir;
-			k = d->sh[k].next;
+			struct drv_desc *s = tab ? &tab[used] : &d->sh[k];
+
+			s->addr = segs[j].addr;
+			s->len = segs[j].len;
+			s->nsegs = j ? 0 : (uint16_t)r;
+			s->dir = (uint8_t)dir;
+			if (!tab)
+				k = d->sh[k].next;
 			used++;
 		}
 		if (b >= out_num)
@@ -271,7 +354,7 @@ undo:
 	if (used) {
 		uint16_t last;
 
-		unmap_chain(d, d->free_head, used, &last);
+		unmap_chain(d, tab, d->free_head, used, &last);
 	}
 	return r;
 }
@@ -280,6 +363,49 @@ static uint16_t drv_desc_flags(const struct drv_desc *sh, bool last)
 {
 	return (sh->dir == XENVIRTIO_DMA_FROM_DEVICE ? XV_DESC_F_WRITE : 0) |
 	       (last ? 0 : XV_DESC_F_NEXT);
+}
+
+/*
+ * Try a request in slot @slot's indirect table: map its buffers into the
+ * table's shadow and write the table (split: chained with NEXT; packed:
+ * sequential, WRITE the only flag). 1: done, *used entries; 0: the request
+ * does not fit a table (go direct); negative errno: failure, nothing
+ * mapped.
+ */
+static int drv_try_indirect(struct xenvirtio_vq_drv *d, uint32_t slot,
+			    const struct iovec *out, unsigned int out_num,
+			    const struct iovec *in, unsigned int in_num,
+			    uint32_t *used, uint32_t *in_len)
+{
+	struct drv_desc *tab = drv_itab_sh(d, slot);
+	uint8_t *t = (uint8_t *)d->itab + 16 * (size_t)slot * d->itab_n;
+	uint32_t j;
+	int r;
+
+	if (!d->indirect || out_num + in_num < 2 ||
+	    out_num + in_num > d->itab_n)
+		return 0;
+	r = drv_map_bufs(d, tab, d->itab_n, out, out_num, in, in_num, used,
+			 in_len);
+	if (r == -E2BIG)
+		return 0;
+	if (r < 0)
+		return r;
+	for (j = 0; j < *used; j++) {
+		uint8_t *p = t + 16 * (size_t)j;
+		bool last = j + 1 == *used;
+
+		xv_store_le64(p, tab[j].addr);
+		xv_store_le32(p + 8, tab[j].len);
+		if (d->packed) {
+			xv_store_le16(p + 12, 0);
+			xv_store_le16(p + 14, drv_desc_flags(&tab[j], true));
+		} else {
+			xv_store_le16(p + 12, drv_desc_flags(&tab[j], last));
+			xv_store_le16(p + 14, last ? 0 : (uint16_t)(j + 1));
+		}
+	}
+	return 1;
 }
 
 /* Packed layout (virtio 1.2 §2.8): descriptors written in ring order, the
@@ -296,40 +422,62 @@ static int packed_add(struct xenvirtio_vq_drv *d, const struct iovec *out,
 	uint32_t used, in_len, j;
 	int r;
 
-	if (!d->nfree_ids)
+	if (!d->nfree_ids || !d->num_free)
 		return -ENOSPC;
 	id = d->free_ids[d->nfree_ids - 1];
-	r = drv_map_bufs(d, out, out_num, in, in_num, &used, &in_len);
+	r = drv_try_indirect(d, id, out, out_num, in, in_num, &used, &in_len);
 	if (r < 0)
 		return r;
-	for (j = 0; j < used; j++) {
+	if (r) {
 		uint8_t *q = d->desc + 16 * (size_t)p;
-		uint16_t f = (w ? XV_DESC_F_AVAIL : XV_DESC_F_USED) |
-			     drv_desc_flags(&d->sh[k], j + 1 == used);
 
-		xv_store_le64(q, d->sh[k].addr);
-		xv_store_le32(q + 8, d->sh[k].len);
+		xv_store_le64(q, d->itab_dma + 16 * (uint64_t)id * d->itab_n);
+		xv_store_le32(q + 8, 16 * used);
 		xv_store_le16(q + 12, id);
-		if (j)
-			xv_store_le16(q + 14, f);
-		else
-			head_flags = f;
-		k = d->sh[k].next;
+		head_flags = (w ? XV_DESC_F_AVAIL : XV_DESC_F_USED) |
+			     XV_DESC_F_INDIRECT;
 		if (++p == d->num) {
 			p = 0;
 			w = !w;
 		}
+		d->req[id].nring = 1;
+		d->num_free--;
+	} else {
+		r = drv_map_bufs(d, NULL, d->num_free, out, out_num, in,
+				 in_num, &used, &in_len);
+		if (r < 0)
+			return r;
+		for (j = 0; j < used; j++) {
+			uint8_t *q = d->desc + 16 * (size_t)p;
+			uint16_t f = (w ? XV_DESC_F_AVAIL : XV_DESC_F_USED) |
+				     drv_desc_flags(&d->sh[k], j + 1 == used);
+
+			xv_store_le64(q, d->sh[k].addr);
+			xv_store_le32(q + 8, d->sh[k].len);
+			xv_store_le16(q + 12, id);
+			if (j)
+				xv_store_le16(q + 14, f);
+			else
+				head_flags = f;
+			k = d->sh[k].next;
+			if (++p == d->num) {
+				p = 0;
+				w = !w;
+			}
+		}
+		d->req[id].nring = (uint16_t)used;
+		d->num_free -= used;
+		d->free_head = k;
 	}
 	d->nfree_ids--;
-	d->num_free -= used;
 	d->req[id].token = token;
 	d->req[id].in_len = in_len;
 	d->req[id].ndesc = (uint16_t)used;
 	d->req[id].first = shead;
-	d->free_head = k;
+	d->req[id].indirect = r == 1;
+	d->avail_idx = (uint16_t)(d->avail_idx + d->req[id].nring);
 	d->pos = p;
 	d->wrap = w;
-	d->avail_idx = (uint16_t)(d->avail_idx + used);
 	/* the head is made available last (release) */
 	xv_store_le16_release(d->desc + 16 * (size_t)head + 14, head_flags);
 	return 0;
@@ -380,13 +528,14 @@ static int packed_get(struct xenvirtio_vq_drv *d, void **token,
 		return xv_break(d->ctx, &d->broken, "packed vq driver",
 				"used len %u beyond %u writable bytes (F6)", l,
 				rq->in_len);
-	r = release_chain(d, rq->first, rq->ndesc);
-	d->upos = (uint16_t)(d->upos + rq->ndesc);
+	r = release_req(d, id);
+	d->upos = (uint16_t)(d->upos + rq->nring);
 	if (d->upos >= d->num) {
 		d->upos = (uint16_t)(d->upos - d->num);
 		d->uwrap = !d->uwrap;
 	}
 	rq->ndesc = 0;
+	rq->indirect = false;
 	d->free_ids[d->nfree_ids++] = id;
 	if (r < 0)
 		return xv_break(d->ctx, &d->broken, "packed vq driver",
@@ -410,35 +559,67 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 	if (!d || !token || (out_num && !out) || (in_num && !in) ||
 	    !(out_num + in_num))
 		return -EINVAL;
+	/* misuse is -EINVAL whatever the ring's state */
+	for (j = 0; j < out_num + in_num; j++) {
+		const struct iovec *v =
+			j < out_num ? &out[j] : &in[j - out_num];
+
+		if (!v->iov_base || !v->iov_len)
+			return -EINVAL;
+	}
 	if (d->broken.broken)
 		return -EIO;
+	/* also with indirect tables: no chain longer than the queue (R7) */
 	if (out_num + in_num > d->num)
 		return -E2BIG;
 	if (d->packed)
 		return packed_add(d, out, out_num, in, in_num, token);
-	r = drv_map_bufs(d, out, out_num, in, in_num, &used, &in_len);
+	if (!d->num_free)
+		return -ENOSPC;
+	head = i = d->free_head;
+	r = drv_try_indirect(d, head, out, out_num, in, in_num, &used,
+			     &in_len);
 	if (r < 0)
 		return r;
-	/* split: shadow entry i is descriptor i */
-	head = i = d->free_head;
-	for (j = 0; j < used; j++) {
-		uint8_t *p = d->desc + 16 * (size_t)i;
+	if (r) {
+		uint8_t *p = d->desc + 16 * (size_t)head;
 
-		xv_store_le64(p, d->sh[i].addr);
-		xv_store_le32(p + 8, d->sh[i].len);
-		xv_store_le16(p + 12, drv_desc_flags(&d->sh[i], j + 1 == used));
-		xv_store_le16(p + 14, d->sh[i].next);
-		i = d->sh[i].next;
+		xv_store_le64(p, d->itab_dma +
+				     16 * (uint64_t)head * d->itab_n);
+		xv_store_le32(p + 8, 16 * used);
+		xv_store_le16(p + 12, XV_DESC_F_INDIRECT);
+		xv_store_le16(p + 14, 0);
+		d->free_head = d->sh[head].next;
+		d->num_free--;
+		d->req[head].nring = 1;
+	} else {
+		r = drv_map_bufs(d, NULL, d->num_free, out, out_num, in,
+				 in_num, &used, &in_len);
+		if (r < 0)
+			return r;
+		/* split: shadow entry i is descriptor i */
+		for (j = 0; j < used; j++) {
+			uint8_t *p = d->desc + 16 * (size_t)i;
+
+			xv_store_le64(p, d->sh[i].addr);
+			xv_store_le32(p + 8, d->sh[i].len);
+			xv_store_le16(p + 12,
+				      drv_desc_flags(&d->sh[i], j + 1 == used));
+			xv_store_le16(p + 14, d->sh[i].next);
+			i = d->sh[i].next;
+		}
+		d->free_head = i;
+		d->num_free -= used;
+		d->req[head].nring = (uint16_t)used;
 	}
-	d->free_head = i;
-	d->num_free -= used;
 	d->req[head].token = token;
 	d->req[head].in_len = in_len;
 	d->req[head].ndesc = (uint16_t)used;
+	d->req[head].indirect = r == 1;
 	xv_store_le16(d->avail + 4 + 2 * (size_t)(d->avail_idx & (d->num - 1)),
 		      head);
 	d->avail_idx++;
-	/* descriptors and ring entry before the index */
+	/* descriptors, table and ring entry before the index */
 	xv_store_le16_release(d->avail + 2, d->avail_idx);
 	return 0;
 }
@@ -496,8 +677,9 @@ XV_EXPORT int xenvirtio_vq_drv_get(struct xenvirtio_vq_drv *d, void **token,
 		return xv_break(d->ctx, &d->broken, "split vq driver",
 				"used len %u beyond %u writable bytes (F6)", l,
 				rq->in_len);
-	r = release_chain(d, (uint16_t)id, rq->ndesc);
+	r = release_req(d, id);
 	rq->ndesc = 0;
+	rq->indirect = false;
 	d->last_used++;
 	if (d->event_idx)
 		xv_store_le16(d->avail + 4 + 2 * (size_t)d->num, d->last_used);

@@ -341,4 +341,7 @@ int xv_vq_map_rings(struct xenvirtio_vq *vq,
 		    const struct xenvirtio_vq_config *cfg,
 		    const uint64_t sizes[3]);
 
+/* Driver side (lib/vq_driver.c), for tests: the rings' memory and size. */
+void *xv_vq_drv_ring(const struct xenvirtio_vq_drv *d, size_t *size);
+
 #endif /* XV_VQ_INTERNAL_H */

@@ -4,7 +4,9 @@
  * families (_i = 0: library-written grant table, _i = 1: platform-picked
  * refs as with gntalloc / sim refs=kernel): grant access by direction,
  * bounce both ways, F1 zeroing, F2 partial pages, F3 busy at revoke, F4
- * consecutive refs, F7 backpressure, unmap validation.
+ * consecutive refs, F7 backpressure, unmap validation; and no-grant mode
+ * where the fake's frame numbers are not consecutive (segments split, F4
+ * coherent refused) or there is no frame lookup at all.
  */
 #include "test-dma-fake.h"
 
@@ -736,6 +738,116 @@ START_TEST(test_F3_busy_coherent_free)
 }
 END_TEST
 
+/* ---- no-grant mode on the fake platform ---- */
+
+/* Frames from 64 on report their frame numbers pairwise swapped: two
+ * neighbours in memory are not neighbours in frame numbers. */
+static int scrambled_lookup(struct xv_platform *p, const void *va,
+			    uint64_t *gfn)
+{
+	int r = fake_frame_lookup(p, va, gfn);
+
+	if (!r && *gfn - FAKE_GFN_BASE >= 64)
+		*gfn ^= 1;
+	return r;
+}
+
+static const struct xv_platform_ops scrambled_ops = {
+    .name = "fake-scrambled",
+    .close = fake_close,
+    .frames_alloc = fake_frames_alloc,
+    .frames_free = fake_frames_free,
+    .frame_lookup = scrambled_lookup,
+    .grant_access = fake_grant_access,
+    .end_access = fake_end_access,
+};
+
+/* A platform without a frame lookup (the shape of Xen's gntalloc path)
+ * refuses no-grant mode at open; unknown flags are -EINVAL. */
+START_TEST(test_nogrant_needs_frame_lookup)
+{
+	struct xenvirtio_ctx *ctx = fake_ctx(true, 1024);
+	struct xenvirtio_dma *dma = NULL;
+
+	ck_assert_int_eq(xenvirtio_dma_open_ex(ctx, BACKEND,
+					       XENVIRTIO_DMA_F_NO_GRANTS, 0,
+					       &dma),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(xenvirtio_dma_open_ex(ctx, BACKEND, 0x80, 0, &dma),
+			 -EINVAL);
+	ck_assert_ptr_null(dma);
+	xenvirtio_ctx_close(ctx);
+}
+END_TEST
+
+/*
+ * No-grant mode splits a mapping where frame numbers are not consecutive
+ * (one segment per run, in buffer order, never truncated: too few segments
+ * is -E2BIG), and refuses multi-frame coherent memory whose frame numbers
+ * are not consecutive (-EOPNOTSUPP, the frames given back); one frame is
+ * always fine. Nothing is granted.
+ */
+START_TEST(test_nogrant_segments_follow_frame_numbers)
+{
+	struct xenvirtio_ctx *ctx = fake_ctx(false, 1024);
+	struct fake *f = fake_of_ctx(ctx);
+	struct xenvirtio_dma *dma = NULL;
+	struct xenvirtio_dma_seg segs[8];
+	uint8_t *frames = f->mem + 100 * 4096; /* scrambled, unallocated */
+	void *va;
+	uint64_t daddr;
+	uint32_t r;
+
+	f->base.ops = &scrambled_ops;
+	/* pool: frames 0..63, consecutive */
+	ck_assert_int_eq(xenvirtio_dma_open_ex(ctx, BACKEND,
+					       XENVIRTIO_DMA_F_NO_GRANTS, 64,
+					       &dma),
+			 0);
+	/* frames 100..103 report 101, 100, 103, 102: four runs */
+	ck_assert_int_eq(xenvirtio_dma_map(dma, frames, 4 * 4096,
+					   XENVIRTIO_DMA_TO_DEVICE, segs, 3),
+			 -E2BIG);
+	ck_assert_int_eq(xenvirtio_dma_map(dma, frames, 4 * 4096,
+					   XENVIRTIO_DMA_TO_DEVICE, segs, 8),
+			 4);
+	ck_assert_uint_eq(segs[0].addr, (uint64_t)(FAKE_GFN_BASE + 101) << 12);
+	ck_assert_uint_eq(segs[1].addr, (uint64_t)(FAKE_GFN_BASE + 100) << 12);
+	ck_assert_uint_eq(segs[2].addr, (uint64_t)(FAKE_GFN_BASE + 103) << 12);
+	ck_assert_uint_eq(segs[3].addr, (uint64_t)(FAKE_GFN_BASE + 102) << 12);
+	for (r = 0; r < 4; r++)
+		ck_assert_uint_eq(segs[r].len, 4096);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, segs, 3, XENVIRTIO_DMA_TO_DEVICE),
+	    -EINVAL);
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, segs, 4, XENVIRTIO_DMA_TO_DEVICE), 0);
+	/* frames 101..102 report 100, 103: one pair, two runs; a bounced
+	 * partial first frame, then in place */
+	ck_assert_int_eq(xenvirtio_dma_map(dma, frames + 4096 + 10, 2 * 4096,
+					   XENVIRTIO_DMA_FROM_DEVICE, segs, 8),
+			 3);
+	ck_assert_uint_eq(segs[0].len, 4096 - 10);
+	ck_assert_uint_eq(segs[1].addr, (uint64_t)(FAKE_GFN_BASE + 103) << 12);
+	ck_assert_uint_eq(segs[2].len, 10); /* partial last: bounced */
+	ck_assert_int_eq(
+	    xenvirtio_dma_unmap(dma, segs, 3, XENVIRTIO_DMA_FROM_DEVICE), 0);
+
+	/* coherent: the next free frames are 64 and 65, reported swapped */
+	ck_assert_int_eq(xenvirtio_dma_alloc_coherent(dma, 2 * 4096, &va,
+						      &daddr),
+			 -EOPNOTSUPP);
+	ck_assert_int_eq(xenvirtio_dma_alloc_coherent(dma, 4096, &va, &daddr),
+			 0);
+	ck_assert_ptr_eq(va, f->mem + 64 * 4096); /* given back before */
+	ck_assert_uint_eq(daddr, (uint64_t)(FAKE_GFN_BASE + 65) << 12);
+	ck_assert_int_eq(xenvirtio_dma_free_coherent(dma, va, 4096, daddr), 0);
+	for (r = 0; r < f->nent; r++)
+		ck_assert_uint_eq(f->ent[r].flags, 0); /* nothing granted */
+	done(ctx, dma);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("dma");
@@ -755,6 +867,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_unmap_validates_segments, 0, 2);
 	tcase_add_test(tc, test_F4_share_pages_split_and_coherent);
 	tcase_add_loop_test(tc, test_F3_busy_coherent_free, 0, 2);
+	tcase_add_test(tc, test_nogrant_needs_frame_lookup);
+	tcase_add_test(tc, test_nogrant_segments_follow_frame_numbers);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }

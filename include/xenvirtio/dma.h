@@ -47,6 +47,37 @@
  * Exhaustion of refs or bounce frames is backpressure: -ENOSPC, retry after
  * an unmap (F7). Map and unmap allocate nothing on the heap.
  *
+ * The bounce pool: xenvirtio_dma_open_ex() sets its size (default 64
+ * frames, at most %XENVIRTIO_DMA_BOUNCE_MAX); xenvirtio_dma_open() uses the
+ * default. A mapping needing more bounce frames than the pool holds fails
+ * with -E2BIG; a pool that is merely in use is -ENOSPC (F7).
+ *
+ * No-grant mode (%XENVIRTIO_DMA_F_NO_GRANTS): for a device whose backend
+ * maps the frontend's memory by guest frame number (a privileged backend
+ * with foreign mapping; policy decided "no grants"). DMA addresses are then
+ * guest-physical, ``gfn << 12 | offset`` with bit 63 clear, for the frame
+ * numbers the platform's frame lookup reports; nothing is granted or
+ * revoked. Which bytes reach the device is decided exactly as in grant
+ * mode: whole platform frames are addressed in place, memory that is not
+ * platform frames and frames the buffer covers only partly are bounced
+ * through the pool's zeroed frames at the same in-frame offset (F1, F2: no
+ * unrelated byte is ever addressed). A mapping is one segment per run of
+ * consecutive frame numbers: in place frames keep their own numbers, and
+ * the bounced frames of one mapping are one run of consecutive pool frames
+ * (so a buffer that is bounced whole is one segment; a buffer mixing bounced
+ * and in-place frames may be several). The number of segments is fixed by
+ * the buffer: -E2BIG for too small a @max_segs is permanent. Up to 32768
+ * mappings and coherent allocations may be live per handle (more is
+ * -ENOSPC). The pool and every coherent allocation must be consecutive
+ * frame numbers (true of the simulated platform's frames); a platform that
+ * gives otherwise fails with -EOPNOTSUPP. Platforms without a frame lookup
+ * (Xen's gntalloc path) refuse the mode at open with -EOPNOTSUPP. Since the
+ * backend can map any frame of the guest at any time, nothing can be
+ * revoked and F3 does not apply to mappings: unmap copies bounced data back
+ * and returns the bounce frames; it never returns -EIO. Freeing coherent
+ * memory the platform refuses to free (the simulated platform refuses while
+ * the backend still maps a frame) leaks it and breaks the handle (-EIO).
+ *
  * Context: one handle is used by one thread at a time; handles of one
  * context may be used concurrently (they share the context's grant table,
  * which is locked internally). Errors are logged through the context's log
@@ -113,12 +144,54 @@ enum xenvirtio_dma_counter {
 struct xenvirtio_dma;
 
 /**
+ * XENVIRTIO_DMA_F_NO_GRANTS - xenvirtio_dma_open_ex() flag: guest-physical
+ * DMA addresses, no grants (see the DOC section above)
+ */
+#define XENVIRTIO_DMA_F_NO_GRANTS 1u
+
+/** XENVIRTIO_DMA_BOUNCE_DEFAULT - bounce pool size when 0 is asked for */
+#define XENVIRTIO_DMA_BOUNCE_DEFAULT 64u
+/** XENVIRTIO_DMA_BOUNCE_MAX - largest bounce pool, in 4 KiB frames */
+#define XENVIRTIO_DMA_BOUNCE_MAX 65536u
+
+/**
+ * xenvirtio_dma_open_ex() - open a DMA handle with flags and a pool size
+ * @ctx: context (frontend side)
+ * @backend_domid: the domain the device's backend runs in (0..0x7fef)
+ * @flags: 0 (grant DMA) or %XENVIRTIO_DMA_F_NO_GRANTS
+ * @bounce_frames: frames in the handle's bounce pool, 1 ..
+ *	%XENVIRTIO_DMA_BOUNCE_MAX, or 0 for %XENVIRTIO_DMA_BOUNCE_DEFAULT;
+ *	ignored on platforms that pick refs (they bounce through pages
+ *	shared per mapping and have no pool)
+ * @out: the new handle
+ *
+ * The pool is allocated from the platform at open, zeroed (F1).
+ *
+ * Return: 0 on success;
+ * -EINVAL if @ctx or @out is NULL, @backend_domid is out of range, @flags
+ * has an unknown bit or @bounce_frames exceeds %XENVIRTIO_DMA_BOUNCE_MAX;
+ * -EOPNOTSUPP if the platform can neither write grant entries nor share
+ * pages, or with %XENVIRTIO_DMA_F_NO_GRANTS if it cannot allocate frames
+ * and tell their frame numbers (Xen's gntalloc path, the simulated
+ * platform with "refs=kernel") or its pool frames are not consecutive;
+ * -ENOMEM on allocation failure (also when the platform has fewer free
+ * frames than @bounce_frames);
+ * other negative errno values from the platform (allocating frames).
+ *
+ * Context: the context must outlive the handle.
+ */
+int xenvirtio_dma_open_ex(struct xenvirtio_ctx *ctx, unsigned int backend_domid,
+			  unsigned int flags, unsigned int bounce_frames,
+			  struct xenvirtio_dma **out);
+
+/**
  * xenvirtio_dma_open() - open a DMA handle for one device
  * @ctx: context (frontend side)
  * @backend_domid: the domain the device's backend runs in (0..0x7fef)
  * @out: the new handle
  *
- * On platforms where the library writes the grant table, this also
+ * Same as xenvirtio_dma_open_ex(@ctx, @backend_domid, 0, 0, @out): grant
+ * DMA. On platforms where the library writes the grant table, this also
  * allocates the handle's bounce pool (64 frames) from the platform.
  *
  * Return: 0 on success;
@@ -148,7 +221,8 @@ void xenvirtio_dma_close(struct xenvirtio_dma *dma);
  * @size: bytes (>= 1); rounded up to whole 4 KiB frames
  * @va: out: the memory, 4 KiB aligned, zeroed (F1)
  * @dma_addr: out: its grant DMA address; the frames are granted through
- *	consecutive refs (F4), so @dma_addr + k addresses byte k
+ *	consecutive refs (F4), so @dma_addr + k addresses byte k (no-grant
+ *	mode: its guest-physical address, on consecutive frame numbers)
  *
  * For rings and other long-lived shared structures. Not a hot path.
  *
@@ -156,10 +230,13 @@ void xenvirtio_dma_close(struct xenvirtio_dma *dma);
  * -EINVAL if an argument is NULL or @size is 0 or larger than the grant
  * table;
  * -EIO if the handle is broken;
- * -ENOSPC if no run of consecutive refs or no grantable memory is free
- * (backpressure, F7);
+ * -ENOSPC if no run of consecutive refs or no grantable memory is free, or
+ * (no-grant mode) 32768 mappings and allocations are live (backpressure,
+ * F7);
  * -EOPNOTSUPP on a platform that picks refs, when it returned
- * non-consecutive refs for a multi-frame allocation;
+ * non-consecutive refs for a multi-frame allocation, and in no-grant mode
+ * when the platform's frames for a multi-frame allocation do not have
+ * consecutive frame numbers;
  * -ENOMEM on allocation failure;
  * other negative errno values from the platform.
  */
@@ -178,7 +255,8 @@ int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma, size_t size,
  * (nothing is released);
  * -EIO if the backend still maps a frame: the grants of the other frames
  * are revoked, but the whole area (memory and refs) is leaked for good, and
- * the handle is broken (F3).
+ * the handle is broken (F3); in no-grant mode, if the platform refuses to
+ * free the memory (the area is leaked, the handle broken).
  */
 int xenvirtio_dma_free_coherent(struct xenvirtio_dma *dma, void *va,
 				size_t size, uint64_t dma_addr);
@@ -194,20 +272,24 @@ int xenvirtio_dma_free_coherent(struct xenvirtio_dma *dma, void *va,
  *
  * On platforms where the library writes the grant table the result is
  * always one segment. On platforms that pick refs it is one segment per
- * 4 KiB frame the buffer covers. The buffer must stay valid until the
- * matching xenvirtio_dma_unmap().
+ * 4 KiB frame the buffer covers. In no-grant mode it is one segment per run
+ * of consecutive frame numbers (see the DOC section), at most one per frame.
+ * The buffer must stay valid until the matching xenvirtio_dma_unmap().
  *
  * Return: the number of segments (>= 1) on success;
  * -EINVAL for a NULL argument, @len 0 or above UINT32_MAX, a bad @dir or
  * @max_segs 0;
  * -E2BIG if the mapping can never be made, whatever is unmapped first: it
  * needs more than @max_segs segments (never truncated), more refs than the
- * grant table has, or more bounce frames than the handle's pool holds (64
- * frames, i.e. a little under 256 KiB of memory that is not grantable in
- * place); nothing is mapped;
+ * grant table has, or more bounce frames than the handle's pool holds (by
+ * default 64 frames, i.e. a little under 256 KiB of memory that is not
+ * grantable in place); nothing is mapped;
  * -EIO if the handle is broken;
  * -ENOSPC if refs, bounce frames or shareable pages are exhausted
- * (backpressure, F7);
+ * (backpressure, F7); in no-grant mode also when no run of free pool frames
+ * is long enough although enough are free, or 32768 mappings are live;
+ * -EFAULT (no-grant mode) if the platform's frame lookup changed its answer
+ * for the buffer during the call; nothing is mapped;
  * other negative errno values from the platform; partial work is undone.
  *
  * Context: allocates nothing on the heap.
@@ -229,7 +311,9 @@ int xenvirtio_dma_map(struct xenvirtio_dma *dma, const void *buf, size_t len,
  * -EIO if the backend still maps a frame: that frame is leaked forever
  * (never reused; whether its bytes were copied back is unspecified), the
  * other frames are revoked and copied back, the mapping's refs stay
- * allocated, and the handle is broken (F3).
+ * allocated, and the handle is broken (F3). Never in no-grant mode, where
+ * nothing is revoked: bounced data is copied back and the bounce frames
+ * return to the pool (the caller must know the device is done with them).
  *
  * Context: allocates nothing on the heap.
  */

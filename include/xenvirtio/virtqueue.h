@@ -245,7 +245,21 @@ int xenvirtio_vq_set_notification(struct xenvirtio_vq *vq, bool enable);
  * device-readable buffers) and unmapped when its used element is collected.
  * What the device writes (used id, length, index) is validated (F6); a
  * device that breaks the protocol breaks the queue (-EIO until reset).
- * Indirect tables are not offered by this side yet.
+ *
+ * Indirect tables: with INDIRECT_DESC among the queue's features (and a
+ * queue size above 1), every ring slot owns an indirect table of
+ * min(size, 16) entries, preallocated at xenvirtio_vq_drv_new() in one
+ * coherent area of the DMA handle (16 * size * min(size, 16) bytes). A
+ * request of two or more buffers whose mapping takes at most that many
+ * descriptors is written into its slot's table and takes ONE ring
+ * descriptor (split: VIRTQ_DESC_F_INDIRECT; packed: the indirect flag,
+ * the table's address and length), so a queue of size N carries N such
+ * requests at once. A request that needs more entries falls back to
+ * direct descriptors in the ring (where it may have to wait for free
+ * descriptors). No request, direct or indirect, may have more buffers
+ * than the queue size: the virtio specification forbids chains longer than
+ * the queue even through a table, and devices (this library's included,
+ * check R7) refuse such tables.
  *
  * Context: one thread at a time per queue. Adding and collecting allocate
  * nothing.
@@ -257,14 +271,18 @@ struct xenvirtio_vq_drv;
  * @ctx: the context @dma was opened on (for logging)
  * @dma: the device's DMA handle (outlives the queue)
  * @features: negotiated features; VERSION_1 required; RING_PACKED selects
- *	the packed layout; EVENT_IDX honoured
+ *	the packed layout; EVENT_IDX honoured; INDIRECT_DESC uses indirect
+ *	tables (see the DOC section above)
  * @size: queue size, 1..32768; a power of two for split
  * @out: the new queue
+ *
+ * Allocates the rings and, with INDIRECT_DESC, the indirect tables, both
+ * through xenvirtio_dma_alloc_coherent().
  *
  * Return: 0 on success; -EINVAL if an argument is NULL, @size is out of
  * range (or not a power of two for split), or VERSION_1 is missing;
  * -ENOMEM if out of memory; a negative errno of
- * xenvirtio_dma_alloc_coherent() (-ENOSPC, -EIO, ...).
+ * xenvirtio_dma_alloc_coherent() (-ENOSPC, -EIO, -EOPNOTSUPP, ...).
  */
 int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx, struct xenvirtio_dma *dma,
 			 uint64_t features, uint32_t size,
@@ -295,14 +313,18 @@ int xenvirtio_vq_drv_config(const struct xenvirtio_vq_drv *drv,
  * @in_num: their number
  * @token: returned by xenvirtio_vq_drv_get() with this request (not NULL)
  *
- * Each buffer becomes one descriptor per DMA segment. The buffers must
- * stay valid until the request is collected.
+ * Each buffer becomes one descriptor per DMA segment, in the slot's
+ * indirect table when the queue has them and the request fits (two or
+ * more buffers, at most min(size, 16) descriptors), else in the ring. The
+ * buffers must stay valid until the request is collected.
  *
  * Return: 0 on success; -EINVAL for a NULL argument, no buffer at all, or
  * an empty buffer; -ENOSPC if descriptors, grant refs or bounce frames are
  * exhausted (backpressure: collect, then retry); -E2BIG if the request can
- * never fit the queue; -EIO if the queue is broken; another negative errno
- * of xenvirtio_dma_map(). Nothing stays mapped on failure.
+ * never fit the queue (more buffers than the queue size, or more
+ * descriptors than an empty ring holds); -EIO if the queue is broken;
+ * another negative errno of xenvirtio_dma_map(). Nothing stays mapped on
+ * failure.
  */
 int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *drv,
 			 const struct iovec *out, unsigned int out_num,
