@@ -12,6 +12,8 @@
  * 64 bytes). Grant strategies run on the simulated platform, frontend and
  * backend as two domains of this process. The driver side is a minimal
  * ring writer (tests/test-vq-tdrv.h); its cost is included in requests/s.
+ * identity_relative: requests/s over identity's for the same ring and
+ * shape at queue size 256 (0 when identity did not run, e.g. --only).
  *
  * --platform xen (or XV_TEST_PLATFORM=xen in the environment, as inside
  * `make check-xen`'s dom0) runs the grant strategies only, on the real Xen
@@ -73,6 +75,9 @@ static unsigned int make_shape(enum shape s, struct tbuf *b)
 		return 1;
 	}
 }
+
+/* identity requests/s per ring and shape at queue size 256, once run */
+static double ident_rps[2][3];
 
 static double now(void)
 {
@@ -277,17 +282,22 @@ static int run(bool packed, enum shape sh, enum strat st, uint32_t qsize,
 	}
 	dt = now() - t0;
 	xenvirtio_mapper_get_stats(m, &s1);
+	if (st == ST_IDENTITY && qsize == 256)
+		ident_rps[packed][sh] = iters / dt;
 	printf("{\"scenario\":\"%s\",\"platform\":\"%s\","
 	       "\"ring\":\"%s\",\"shape\":\"%s\","
 	       "\"strategy\":\"%s\",\"queue_size\":%u,\"requests\":%lu,"
 	       "\"descriptors_per_request\":%u,\"requests_per_s\":%.0f,"
+	       "\"identity_relative\":%.4f,"
 	       "\"ns_per_request\":%.1f,\"map_calls_per_request\":%.3f,"
 	       "\"unmap_calls_per_request\":%.3f,"
 	       "\"frames_mapped_per_request\":%.3f,"
 	       "\"copies_per_request\":%.3f,\"bytes_copied_per_request\":%.1f}\n",
 	       name, w->xen ? "xen" : "sim", packed ? "packed" : "split",
 	       shape_name[sh],
-	       strat_name[st], qsize, iters, n, iters / dt, dt * 1e9 / iters,
+	       strat_name[st], qsize, iters, n, iters / dt,
+	       ident_rps[packed][sh] ? iters / dt / ident_rps[packed][sh] : 0.0,
+	       dt * 1e9 / iters,
 	       (double)(s1.map_calls - s0.map_calls) / iters,
 	       (double)(s1.unmap_calls - s0.unmap_calls) / iters,
 	       (double)(s1.frames_mapped - s0.frames_mapped) / iters,

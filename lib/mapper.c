@@ -175,13 +175,38 @@ XV_EXPORT int xenvirtio_mapper_translate(const struct xenvirtio_mapper *m,
 	return 0;
 }
 
-/* A failed grant status as the errno a pop reports. */
+int xv_mapper_ident_fault(struct xenvirtio_mapper *m, const struct iovec *iov,
+			  unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		/* the walk computed base + addr as integers: undo it */
+		uint64_t addr = (uintptr_t)iov[i].iov_base - (uintptr_t)m->base;
+
+		if (!xv_range_ok(addr, iov[i].iov_len, m->size)) {
+			xv_warn(m->ctx,
+				"mapper: buffer 0x%llx+%zu outside the region",
+				(unsigned long long)addr, iov[i].iov_len);
+			break;
+		}
+	}
+	return -EFAULT;
+}
+
+/*
+ * A failed grant status as an errno: -EAGAIN (a frame is being paged in:
+ * retry) and -ENOSPC (no mapping space: retry once something completes)
+ * are both backpressure for the pop, which tells them apart only when
+ * nothing is in flight.
+ */
 static int gntst_errno(int16_t st)
 {
 	switch (st) {
 	case XV_GNTST_PERMISSION_DENIED:
 		return -EACCES;
 	case XV_GNTST_EAGAIN:
+		return -EAGAIN;
 	case XV_GNTST_NO_SPACE:
 	case XV_GNTST_NO_DEVICE_SPACE:
 		return -ENOSPC;
@@ -225,7 +250,7 @@ static int map_frames(struct xenvirtio_mapper *m, const uint32_t *refs,
 			}
 		}
 		if (r < 0)
-			return r == -EAGAIN ? -ENOSPC : -EFAULT;
+			return r == -EAGAIN ? -EAGAIN : -EFAULT;
 	} else {
 		for (i = 0; i < count; i++)
 			m->errs[i] = 0;
@@ -359,15 +384,11 @@ static void per_desc_unmap(struct xenvirtio_mapper *m, struct xv_map_rec *rec)
 	rec->pd_n = 0;
 }
 
-static bool in_bounce(const struct xv_map_rec *rec, const void *p)
-{
-	const uint8_t *b = p;
-
-	return rec->bounce && b >= rec->bounce &&
-	       b < rec->bounce + XV_BOUNCE_SIZE;
-}
-
-/* Per-descriptor strategy: one map call per buffer, undone on failure. */
+/*
+ * Per-descriptor strategy: one map call per buffer, undone on failure;
+ * the frames were laid out by xv_mapper_map_chain() (@addrs[i] is the
+ * buffer's frame position << 12 | its offset).
+ */
 static int map_per_desc(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 			const uint64_t *addrs, struct iovec *iov,
 			unsigned int out_num, unsigned int n)
@@ -376,16 +397,16 @@ static int map_per_desc(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 	int r;
 
 	for (i = 0; i < n; i++) {
-		uint32_t off, frames;
-		uint64_t first;
+		uint32_t pos = (uint32_t)(addrs[i] >> XV_PAGE_SHIFT);
+		uint32_t off = addrs[i] & XV_PAGE_MASK, frames;
 		void *va;
 
-		if (in_bounce(rec, iov[i].iov_base))
-			continue;
-		buf_extent(m, addrs[i], (uint32_t)iov[i].iov_len, &first, &off,
-			   &frames);
-		fill_frames(m, 0, first, frames);
-		r = map_frames(m, m->refs, m->gfns, frames, i >= out_num, &va);
+		if (iov[i].iov_base)
+			continue; /* copied */
+		frames = (uint32_t)((off + (uint64_t)iov[i].iov_len +
+				     XV_PAGE_MASK) >> XV_PAGE_SHIFT);
+		r = map_frames(m, m->refs + pos, m->gfns + pos, frames,
+			       i >= out_num, &va);
 		if (r < 0) {
 			per_desc_unmap(m, rec); /* G4: undo */
 			return r;
@@ -397,11 +418,29 @@ static int map_per_desc(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 	return 0;
 }
 
+/*
+ * The platform has no mapping space for a chain of @total frames: wait
+ * (-ENOSPC: completions here or another mapper's, even another domain's,
+ * release space), unless the chain and this mapper's rings need more than
+ * the platform can ever hold: that never changes, fail it (-EFAULT).
+ */
+static int no_space(struct xenvirtio_mapper *m, uint32_t total, int r)
+{
+	uint32_t cap = m->plat->nr_map_entries;
+
+	if (r != -ENOSPC || !cap || (uint64_t)total + m->ring_frames <= cap)
+		return r;
+	xv_warn(m->ctx,
+		"mapper: dom%u: chain of %u frames can never be mapped (the platform maps at most %u, the rings hold %u)",
+		m->domid, total, cap, m->ring_frames);
+	return -EFAULT;
+}
+
 int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 			uint64_t *addrs, struct iovec *iov,
 			unsigned int out_num, unsigned int n)
 {
-	uint32_t nfr[2] = { 0, 0 }, total, boff = 0, pos[2];
+	uint32_t nfr[2] = { 0, 0 }, total, boff = 0, pos;
 	unsigned int i, ncopy = 0, nsegs = 0;
 	int r;
 
@@ -411,24 +450,11 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 	rec->nframes[0] = rec->nframes[1] = 0;
 	rec->ncopy_out = 0;
 	rec->per_desc = false;
-	if (m->mode == XENVIRTIO_MAPPER_IDENTITY) {
-		for (i = 0; i < n; i++) {
-			if (xv_unlikely(!xv_range_ok(addrs[i], iov[i].iov_len,
-						     m->size))) {
-				xv_warn(m->ctx,
-					"mapper: buffer 0x%llx+%zu outside the region",
-					(unsigned long long)addrs[i],
-					iov[i].iov_len);
-				return -EFAULT;
-			}
-			iov[i].iov_base = m->base + addrs[i];
-		}
-		m->inflight++;
-		m->st.requests++;
-		return 0;
-	}
-
-	/* Pass 1: validate every extent (G1, G2), decide copies, count. */
+	/*
+	 * One pass: validate every extent (G1, G2), decide copies, lay out
+	 * the frames. Readable buffers come first (R12), so the read-only
+	 * group is frames [0, nfr[0]) and the writable one follows.
+	 */
 	for (i = 0; i < n; i++) {
 		bool w = i >= out_num;
 		uint32_t len = (uint32_t)iov[i].iov_len, off, frames;
@@ -464,11 +490,14 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 			continue;
 		}
 		iov[i].iov_base = NULL;
-		if (frames > m->frame_cap - nfr[0] - nfr[1]) {
+		pos = nfr[0] + nfr[1];
+		if (frames > m->frame_cap - pos) {
 			xv_warn(m->ctx, "mapper: dom%u: chain too large",
 				m->domid);
 			return -EFAULT;
 		}
+		fill_frames(m, pos, first, frames);
+		addrs[i] = ((uint64_t)pos << XV_PAGE_SHIFT) | off;
 		nfr[w] += frames;
 	}
 	total = nfr[0] + nfr[1];
@@ -490,40 +519,24 @@ int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 		rec->pd_n = 0;
 		r = map_per_desc(m, rec, addrs, iov, out_num, n);
 		if (r < 0)
-			return r;
+			return no_space(m, total, r);
 		rec->per_desc = true;
 		goto done;
 	}
 
-	/* Pass 2: lay out the frames, read-only group first. */
-	pos[0] = 0;
-	pos[1] = nfr[0];
-	for (i = 0; i < n; i++) {
-		bool w = i >= out_num;
-		uint32_t off, frames;
-		uint64_t first;
-
-		if (iov[i].iov_base)
-			continue;
-		buf_extent(m, addrs[i], (uint32_t)iov[i].iov_len, &first, &off,
-			   &frames);
-		fill_frames(m, pos[w], first, frames);
-		addrs[i] = ((uint64_t)pos[w] << XV_PAGE_SHIFT) | off;
-		pos[w] += frames;
-	}
 	/* One call per access kind: never a RW map of a readable buffer. */
 	if (nfr[0]) {
 		r = map_frames(m, m->refs, m->gfns, nfr[0], false,
 			       &rec->va[0]);
 		if (r < 0)
-			return r;
+			return no_space(m, total, r);
 	}
 	if (nfr[1]) {
 		r = map_frames(m, m->refs + nfr[0], m->gfns + nfr[0], nfr[1],
 			       true, &rec->va[1]);
 		if (r < 0) {
 			unmap_frames(m, rec->va[0], nfr[0]); /* G4: undo */
-			return r;
+			return no_space(m, total, r);
 		}
 	}
 	rec->nframes[0] = nfr[0];
@@ -620,6 +633,7 @@ int xv_mapper_map_ring(struct xenvirtio_mapper *m, uint64_t addr,
 		return r;
 	rm->va = (uint8_t *)va + off;
 	rm->nframes = frames;
+	m->ring_frames += frames;
 	return 0;
 }
 
@@ -629,6 +643,7 @@ void xv_mapper_unmap_ring(struct xenvirtio_mapper *m, struct xv_ring_map *rm)
 		uintptr_t b = (uintptr_t)rm->va;
 
 		unmap_frames(m, (void *)(b - (b & XV_PAGE_MASK)), rm->nframes);
+		m->ring_frames -= rm->nframes;
 	}
 	rm->va = NULL;
 	rm->nframes = 0;

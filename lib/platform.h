@@ -89,6 +89,9 @@ struct xv_platform {
 	bool initial_domain;
 	enum xenvirtio_guest_type guest_type;
 	uint32_t nr_grant_entries; /* XV_CAP_GRANT_TABLE: size of own table */
+	/* XV_CAP_MAP: most grant frames all mappers of this platform can
+	 * hold at once (Xen's maptrack), 0 if unknown */
+	uint32_t nr_map_entries;
 };
 
 struct xv_platform_ops {

@@ -620,6 +620,7 @@ int xv_sim_attach(struct xenvirtio_ctx *ctx, const char *args,
 	s->base.initial_domain = d == 0;
 	s->base.guest_type = a.guest;
 	s->base.nr_grant_entries = s->hdr->grant_entries;
+	s->base.nr_map_entries = s->hdr->maptrack_entries;
 	s->refs_kernel = a.refs_kernel;
 	s->base.caps =
 	    XV_CAP_SHARE_PAGES | XV_CAP_MAP | XV_CAP_COPY | XV_CAP_EVTCHN;

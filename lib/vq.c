@@ -21,100 +21,87 @@ int xv_vq_break(struct xenvirtio_vq *vq, const char *fmt, ...)
 	return r;
 }
 
-void xv_chain_init(struct xv_chain *c, struct xenvirtio_vq *vq,
-		   struct xenvirtio_vq_elem *e)
+int xv_walk_fail(struct xenvirtio_vq *vq, enum xv_why why)
 {
-	c->vq = vq;
-	c->e = e;
-	c->n = 0;
-	c->nout = 0;
-	c->total[0] = c->total[1] = 0;
-	c->seen_write = false;
-	c->err = 0;
-	c->ndesc = 0;
-	c->cap = XV_MIN(e->iov_cap, vq->max_size);
-	c->addrs = vq->addrs;
+	static const struct {
+		int err;
+		const char *why;
+	} t[] = {
+		[XV_WHY_R6] = { -ENOBUFS, "more buffers than iovecs (R6)" },
+		[XV_WHY_R10] = { -EBADMSG, "length over 4 GiB (R10)" },
+		[XV_WHY_R12] = { -EBADMSG, "readable after writable (R12)" },
+		[XV_WHY_R7] = { -EBADMSG, "indirect table size (R7)" },
+		[XV_WHY_R8] = { -EBADMSG, "nested indirect table (R8)" },
+		[XV_WHY_R9] = { -EFAULT, "indirect table not mapped (R9)" },
+		[XV_WHY_IND_R4] = { -EBADMSG,
+				    "indirect next out of range (R4)" },
+		[XV_WHY_IND_R5] = { -EBADMSG, "loop in indirect table (R5)" },
+		[XV_WHY_IND_FLAGS] = { -EBADMSG,
+				       "flags in packed indirect table" },
+		[XV_WHY_IND_NEG] = { -EBADMSG, "indirect not negotiated" },
+		[XV_WHY_IND_CHAIN] = { -EBADMSG,
+				       "indirect descriptor inside a chain" },
+	};
+
+	if ((unsigned int)why >= XV_ARRAY_SIZE(t) || !t[why].err)
+		return -EBADMSG; /* not reached */
+	xv_warn(vq->ctx, "%s vq: request failed: %s",
+		vq->packed ? "packed" : "split", t[why].why);
+	return t[why].err;
 }
 
-void xv_chain_fail(struct xv_chain *c, int err, const char *why)
+enum xv_why xv_walk_indirect(struct xenvirtio_vq *vq, struct xv_walk *w,
+			     uint64_t addr, uint32_t len, bool split_table)
 {
-	if (!c->err) {
-		c->err = err;
-		xv_warn(c->vq->ctx, "%s vq: request failed: %s",
-			c->vq->packed ? "packed" : "split", why);
-	}
-}
-
-/* An indirect table: R7, R8, R9, and R4/R5 inside split tables. */
-void xv_chain_indirect(struct xv_chain *c, const struct xv_desc *d,
-		       bool split_table)
-{
-	struct xenvirtio_vq *vq = c->vq;
-	uint32_t entries = d->len / 16, i, count;
+	uint32_t entries = len / 16, i, count;
+	bool ident = vq->ident;
 	const uint8_t *tab;
-	struct xv_desc t;
 
-	if (!d->len || d->len % 16 || entries > XV_MIN(vq->num, 65535u))
-		return xv_chain_fail(c, -EBADMSG, "indirect table size (R7)");
-	if (xv_mapper_peek(vq->m, d->addr, d->len, vq->itab,
+	if (!len || len % 16 || entries > XV_MIN(vq->num, 65535u))
+		return XV_WHY_R7;
+	if (xv_mapper_peek(vq->m, addr, len, vq->itab,
 			   (const void **)&tab) < 0)
-		return xv_chain_fail(c, -EFAULT,
-				  "indirect table not mapped (R9)");
+		return XV_WHY_R9;
 	for (i = 0, count = 0;; count++) {
 		const uint8_t *p = tab + 16 * (size_t)i;
+		uint64_t a;
+		uint32_t l, fn;
+		uint16_t flags, next;
+		enum xv_why why;
 
-		/* each field once, into the private copy (R13) */
-		t.addr = xv_load_le64(p);
-		t.len = xv_load_le32(p + 8);
+		/* each field once, into private copies (R13) */
+		a = xv_load_le64(p);
+		l = xv_load_le32(p + 8);
+		fn = xv_load_le32(p + 12);
 		if (split_table) {
-			t.flags = xv_load_le16(p + 12);
-			t.next = xv_load_le16(p + 14);
+			flags = (uint16_t)fn;
+			next = (uint16_t)(fn >> 16);
 		} else {
-			t.next = xv_load_le16(p + 12);
-			t.flags = xv_load_le16(p + 14);
+			next = (uint16_t)fn; /* the id: unused in a table */
+			flags = (uint16_t)(fn >> 16);
 		}
 		if (count >= entries)
-			return xv_chain_fail(c, -EBADMSG,
-					  "loop in indirect table (R5)");
-		if (t.flags & XV_DESC_F_INDIRECT)
-			return xv_chain_fail(c, -EBADMSG,
-					  "nested indirect table (R8)");
-		if (!split_table && (t.flags & ~XV_DESC_F_WRITE))
-			return xv_chain_fail(c, -EBADMSG,
-					  "flags in packed indirect table");
-		xv_chain_buf(c, &t);
-		if (c->err)
-			return;
+			return XV_WHY_IND_R5;
+		if (flags & XV_DESC_F_INDIRECT)
+			return XV_WHY_R8;
+		if (!split_table && (flags & ~XV_DESC_F_WRITE))
+			return XV_WHY_IND_FLAGS;
+		if (ident)
+			why = xv_walk_buf(w, a, l, flags, true);
+		else
+			why = xv_walk_buf(w, a, l, flags, false);
+		if (why)
+			return why;
 		if (split_table) {
-			if (!(t.flags & XV_DESC_F_NEXT))
-				return;
-			if (t.next >= entries)
-				return xv_chain_fail(c, -EBADMSG,
-						  "indirect next out of range (R4)");
-			i = t.next;
+			if (!(flags & XV_DESC_F_NEXT))
+				return XV_WHY_OK;
+			if (next >= entries)
+				return XV_WHY_IND_R4;
+			i = next;
 		} else if (++i == entries) {
-			return;
+			return XV_WHY_OK;
 		}
 	}
-}
-
-int xv_chain_finish(struct xv_chain *c, uint32_t slot)
-{
-	struct xenvirtio_vq_elem *e = c->e;
-	int r;
-
-	if (c->err)
-		return c->err;
-	r = xv_mapper_map_chain(c->vq->m, &c->vq->recs[slot], c->vq->addrs,
-				e->iov, c->nout, c->n);
-	if (r < 0)
-		return r;
-	e->out_num = c->nout;
-	e->in_num = c->n - c->nout;
-	e->out_len = (uint32_t)c->total[0];
-	e->in_len = (uint32_t)c->total[1];
-	e->priv_slot = slot;
-	return 0;
 }
 
 void xv_vq_retire(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs)
@@ -159,6 +146,7 @@ XV_EXPORT int xenvirtio_vq_new(struct xenvirtio_mapper *m, uint32_t max_size,
 	vq->ctx = m->ctx;
 	vq->m = m;
 	vq->max_size = max_size;
+	vq->ident = m->mode == XENVIRTIO_MAPPER_IDENTITY;
 	vq->recs = calloc(max_size, sizeof(*vq->recs));
 	vq->free_slots = calloc(max_size, sizeof(*vq->free_slots));
 	vq->addrs = calloc(max_size, sizeof(*vq->addrs));
@@ -284,8 +272,14 @@ XV_EXPORT int xenvirtio_vq_push(struct xenvirtio_vq *vq,
 	rec = &vq->recs[elem->priv_slot];
 	if (xv_unlikely(!rec->busy))
 		return -EINVAL;
-	r = xv_mapper_unmap_chain(vq->m, rec, elem->iov, elem->out_num,
-				  elem->out_num + elem->in_num, written);
+	if (vq->ident) {
+		vq->m->inflight--; /* nothing mapped, nothing to copy */
+		r = 0;
+	} else {
+		r = xv_mapper_unmap_chain(vq->m, rec, elem->iov, elem->out_num,
+					  elem->out_num + elem->in_num,
+					  written);
+	}
 	rec->busy = false;
 	vq->inflight--;
 	if (vq->packed)

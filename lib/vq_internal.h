@@ -85,6 +85,7 @@ struct xenvirtio_mapper {
 	uint32_t copy_threshold;
 	uint32_t max_frames, max_inflight;
 	uint32_t frames_now, inflight;
+	uint32_t ring_frames; /* held by the rings of its queues */
 	uint32_t frame_cap; /* size of the scratch arrays below */
 	uint32_t *refs;
 	uint64_t *gfns;
@@ -94,6 +95,8 @@ struct xenvirtio_mapper {
 	struct xenvirtio_mapper_stats st;
 };
 
+/* Grant and foreign modes only: the identity translation is inline in the
+ * chain walk (xv_walk_buf(), xv_walk_finish()). */
 int xv_mapper_map_chain(struct xenvirtio_mapper *m, struct xv_map_rec *rec,
 			uint64_t *addrs, struct iovec *iov,
 			unsigned int out_num, unsigned int n);
@@ -114,6 +117,7 @@ struct xenvirtio_vq {
 	const struct xv_vq_ops *ops;
 	struct xv_broken broken;
 	bool enabled, packed, event_idx, indirect;
+	bool ident; /* the mapper is in identity mode */
 	uint32_t max_size, num;
 	struct xv_ring_map ring[3];
 	uint8_t *desc;	 /* descriptor table / ring */
@@ -134,78 +138,176 @@ struct xenvirtio_vq {
 	uint8_t *itab;		 /* scratch: a local copy of an indirect table */
 };
 
-/* The shared chain walk: state of one chain being popped. */
-struct xv_chain {
-	struct xenvirtio_vq *vq;
-	struct xenvirtio_vq_elem *e;
-	unsigned int n;	 /* buffers recorded */
-	unsigned int nout; /* of which readable */
-	uint64_t total[2];
-	bool seen_write;
-	int err;	 /* first request-level error (retire), or 0 */
-	unsigned int ndesc; /* ring-level descriptors walked (not indirect) */
-	unsigned int cap;   /* min(iov_cap, max_size) */
-	uint64_t *addrs;    /* vq->addrs */
+/*
+ * The shared chain walk. Its state lives in the pop's locals (registers):
+ * the per-buffer step below is always inlined and nothing on the hot path
+ * takes the state's address, so each descriptor field is loaded once from
+ * the ring and never reloaded (R13), and the walk is one pass: validate
+ * and translate (identity) or record (grant, foreign) each buffer.
+ */
+#define XV_ALWAYS_INLINE inline __attribute__((always_inline))
+
+/* Why a chain is refused at request level: it is retired (R16). */
+enum xv_why {
+	XV_WHY_OK = 0,
+	XV_WHY_R6,	  /* more buffers than iovecs */
+	XV_WHY_R10,	  /* a direction's length over 4 GiB */
+	XV_WHY_R12,	  /* readable after writable */
+	XV_WHY_R7,	  /* indirect table size */
+	XV_WHY_R8,	  /* nested indirect table */
+	XV_WHY_R9,	  /* indirect table not mapped */
+	XV_WHY_IND_R4,	  /* next out of range inside a split table */
+	XV_WHY_IND_R5,	  /* loop inside a split table */
+	XV_WHY_IND_FLAGS, /* flags other than WRITE in a packed table */
+	XV_WHY_IND_NEG,	  /* indirect not negotiated */
+	XV_WHY_IND_CHAIN, /* indirect descriptor inside a chain */
 };
 
-void xv_chain_init(struct xv_chain *c, struct xenvirtio_vq *vq,
-		   struct xenvirtio_vq_elem *e);
-void xv_chain_fail(struct xv_chain *c, int err, const char *why)
-	__attribute__((cold));
-/* An indirect table: R7, R8, R9, and R4/R5 inside split tables. */
-void xv_chain_indirect(struct xv_chain *c, const struct xv_desc *d,
-		       bool split_table);
+struct xv_walk {
+	struct iovec *iov;  /* the elem's array */
+	struct iovec *v;    /* the next entry */
+	struct iovec *vend; /* iov + min(iov_cap, max_size) */
+	uint64_t *a;	    /* grant, foreign: the next DMA address slot */
+	uintptr_t base;	    /* identity: the region */
+	uint64_t size;
+	uint64_t total;	    /* bytes, both directions (R10 at the end) */
+	uint64_t out_total; /* readable bytes: fixed at the first writable */
+	unsigned int nout;  /* readable entries: fixed at the first writable */
+	uint32_t ws;	    /* XV_DESC_F_WRITE once a writable one came */
+	bool bad;	    /* identity: a buffer outside the region (G5) */
+};
 
-/* One buffer: R6, R10, R11, R12. Inline: this is the per-descriptor hot
- * path of every ring format. */
-static inline void xv_chain_buf(struct xv_chain *c, const struct xv_desc *d)
+static XV_ALWAYS_INLINE void xv_walk_init(struct xv_walk *w,
+					  const struct xenvirtio_vq *vq,
+					  const struct xenvirtio_vq_elem *e)
 {
-	bool w = d->flags & XV_DESC_F_WRITE;
-
-	if (xv_unlikely(!w && c->seen_write))
-		return xv_chain_fail(c, -EBADMSG,
-				     "readable after writable (R12)");
-	c->seen_write |= w;
-	c->total[w] += d->len;
-	if (xv_unlikely(c->total[w] > UINT32_MAX))
-		return xv_chain_fail(c, -EBADMSG, "length over 4 GiB (R10)");
-	if (xv_unlikely(!d->len))
-		return; /* R11: a zero-length buffer takes no entry */
-	if (xv_unlikely(c->n >= c->cap))
-		return xv_chain_fail(c, -ENOBUFS,
-				     "more buffers than iovecs (R6)");
-	c->addrs[c->n] = d->addr;
-	c->e->iov[c->n].iov_len = d->len;
-	c->n++;
-	c->nout += !w;
+	w->iov = w->v = e->iov;
+	w->vend = e->iov + XV_MIN(e->iov_cap, vq->max_size);
+	w->a = vq->addrs;
+	w->base = (uintptr_t)vq->m->base;
+	w->size = vq->m->size;
+	w->total = w->out_total = 0;
+	w->nout = 0;
+	w->ws = 0;
+	w->bad = false;
 }
 
 /*
- * One descriptor of a ring-level chain (handles indirect). Request-level
- * errors land in c->err; the caller keeps walking only to find the
- * chain's extent.
+ * A buffer whose direction differs from the previous ones' (the caller
+ * compares flags & WRITE with w->ws): R12, or the first writable buffer,
+ * which fixes the readable count and length. Once per chain.
  */
-static inline void xv_chain_desc(struct xv_chain *c, const struct xv_desc *d,
-				 bool has_next, bool split_table)
+static XV_ALWAYS_INLINE enum xv_why xv_walk_turn(struct xv_walk *w,
+						 uint16_t flags)
 {
-	c->ndesc++;
-	if (xv_unlikely(c->err))
-		return;
-	if (xv_unlikely(d->flags & XV_DESC_F_INDIRECT)) {
-		if (!c->vq->indirect)
-			xv_chain_fail(c, -EBADMSG, "indirect not negotiated");
-		else if (c->ndesc != 1 || has_next)
-			xv_chain_fail(c, -EBADMSG,
-				      "indirect descriptor inside a chain");
-		else
-			xv_chain_indirect(c, d, split_table);
-		return;
-	}
-	xv_chain_buf(c, d);
+	if (!(flags & XV_DESC_F_WRITE))
+		return XV_WHY_R12;
+	w->ws = XV_DESC_F_WRITE;
+	w->nout = (unsigned int)(w->v - w->iov);
+	w->out_total = w->total;
+	return XV_WHY_OK;
 }
 
-/* Translate the recorded chain and fill the elem. Returns 0 or -errno. */
-int xv_chain_finish(struct xv_chain *c, uint32_t slot);
+/*
+ * One buffer's data: R6, R11 (R10 once, at the end: the totals cannot
+ * overflow 64 bits, a chain has at most 65535 buffers). @ident is a
+ * constant: identity translates here, with integer arithmetic (an address
+ * outside the region is flagged and never dereferenced); other modes record
+ * the DMA address for the mapper.
+ */
+static XV_ALWAYS_INLINE enum xv_why xv_walk_data(struct xv_walk *w,
+						 uint64_t addr, uint32_t len,
+						 bool ident)
+{
+	w->total += len;
+	if (xv_unlikely(!len))
+		return XV_WHY_OK; /* R11: a zero-length buffer takes no entry */
+	if (xv_unlikely(w->v == w->vend))
+		return XV_WHY_R6;
+	if (ident) {
+		uint64_t end = addr + len;
+
+		if (xv_unlikely(end > w->size || end < addr))
+			w->bad = true;
+		w->v->iov_base = (void *)(w->base + (uintptr_t)addr);
+	} else {
+		*w->a++ = addr;
+	}
+	w->v->iov_len = len;
+	w->v++;
+	return XV_WHY_OK;
+}
+
+/* One buffer: R12, then its data. */
+static XV_ALWAYS_INLINE enum xv_why xv_walk_buf(struct xv_walk *w,
+						uint64_t addr, uint32_t len,
+						uint16_t flags, bool ident)
+{
+	if (xv_unlikely((flags & XV_DESC_F_WRITE) != w->ws)) {
+		enum xv_why why = xv_walk_turn(w, flags);
+
+		if (why)
+			return why;
+	}
+	return xv_walk_data(w, addr, len, ident);
+}
+
+/* An indirect table (R7, R8, R9, R4/R5 inside split tables), walked on
+ * @w, which holds nothing yet: the table is the chain's only descriptor. */
+enum xv_why xv_walk_indirect(struct xenvirtio_vq *vq, struct xv_walk *w,
+			     uint64_t addr, uint32_t len, bool split_table);
+/* Log why a chain is refused; returns the errno the pop reports. */
+int xv_walk_fail(struct xenvirtio_vq *vq, enum xv_why why)
+	__attribute__((cold));
+/* Identity: log the first buffer outside the region; returns -EFAULT. */
+int xv_mapper_ident_fault(struct xenvirtio_mapper *m, const struct iovec *iov,
+			  unsigned int n) __attribute__((cold));
+
+/*
+ * End of a walk: R10, then translation (identity: the quota and the
+ * region, checked here; otherwise the mapper), then the elem. Returns 0,
+ * -ENOSPC or -EAGAIN (the mapper or the platform: no space, or try again)
+ * or the errno of a chain to retire.
+ */
+static XV_ALWAYS_INLINE int xv_walk_finish(struct xenvirtio_vq *vq,
+					   struct xv_walk *w, enum xv_why why,
+					   bool ident, uint32_t slot,
+					   struct xenvirtio_vq_elem *e)
+{
+	struct xenvirtio_mapper *m = vq->m;
+	unsigned int n = (unsigned int)(w->v - w->iov);
+	int r;
+
+	if (xv_unlikely(why))
+		return xv_walk_fail(vq, why);
+	if (!w->ws) {
+		w->nout = n;
+		w->out_total = w->total;
+	}
+	if (xv_unlikely(w->out_total > UINT32_MAX ||
+			w->total - w->out_total > UINT32_MAX))
+		return xv_walk_fail(vq, XV_WHY_R10);
+	if (ident) {
+		if (xv_unlikely(m->max_inflight &&
+				m->inflight >= m->max_inflight))
+			return -ENOSPC;
+		if (xv_unlikely(w->bad))
+			return xv_mapper_ident_fault(m, w->iov, n);
+		m->inflight++;
+		m->st.requests++;
+	} else {
+		r = xv_mapper_map_chain(m, &vq->recs[slot], vq->addrs, w->iov,
+					w->nout, n);
+		if (r < 0)
+			return r;
+	}
+	e->out_num = w->nout;
+	e->in_num = n - w->nout;
+	e->out_len = (uint32_t)w->out_total;
+	e->in_len = (uint32_t)(w->total - w->out_total);
+	e->priv_slot = slot;
+	return 0;
+}
 
 int xv_vq_break(struct xenvirtio_vq *vq, const char *fmt, ...)
 	XV_PRINTF(2, 3);

@@ -8,12 +8,6 @@
 #define EVT_OFF_WRAP 0
 #define EVT_FLAGS 2
 
-static bool desc_avail(uint16_t flags, bool wrap)
-{
-	return !!(flags & XV_DESC_F_AVAIL) == wrap &&
-	       !!(flags & XV_DESC_F_USED) != wrap;
-}
-
 static int packed_enable(struct xenvirtio_vq *vq,
 			 const struct xenvirtio_vq_config *cfg)
 {
@@ -31,68 +25,194 @@ static int packed_enable(struct xenvirtio_vq *vq,
 	return xv_vq_map_rings(vq, cfg, sizes);
 }
 
-static int packed_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
+/* AVAIL == wrap and USED != wrap, as the flags' two bits expected. */
+static inline uint16_t avail_bits(bool wrap)
 {
-	uint32_t num = vq->num, count = 0, slot;
-	uint16_t pos = vq->last_avail, id = 0;
-	bool wrap = vq->avail_wrap;
-	struct xv_chain c;
-	struct xv_desc d;
+	return wrap ? XV_DESC_F_AVAIL : XV_DESC_F_USED;
+}
+
+#define AVAIL_MASK (XV_DESC_F_AVAIL | XV_DESC_F_USED)
+
+/*
+ * Where a packed walk is: @p points at the current descriptor; @idf holds
+ * its id and flags as fetched at once (id | flags << 16, R13); @want is
+ * what a plain descriptor's flags should be, as they sit in @idf:
+ * avail_bits(@wrap), plus WRITE once the chain turned writable. One
+ * counter, @left, bounds the walk both by the ring's end (wrap) and by
+ * the chain length limit (R5); @rest is the R5 budget beyond @left.
+ */
+struct packed_at {
+	const uint8_t *p, *pend;
+	uint32_t want, idf, rest;
+	int32_t left;
+	bool wrap;
+};
+
+#define FL(f) ((uint32_t)(f) << 16) /* a flag as it sits in idf */
+
+/* The ring's end or the length limit: wrap, or break the queue (R5). */
+static XV_ALWAYS_INLINE int packed_edge(struct xenvirtio_vq *vq,
+					struct packed_at *at)
+{
+	uint32_t k;
+
+	if (at->p == at->pend) {
+		at->p = vq->desc;
+		at->wrap = !at->wrap;
+		at->want ^= FL(AVAIL_MASK); /* avail_bits(!wrap) */
+	}
+	if (!at->rest)
+		return xv_vq_break(vq, "chain longer than %u (R5)", vq->num);
+	k = XV_MIN(at->rest, vq->num);
+	at->rest -= k;
+	at->left = (int32_t)k - 1; /* this descriptor */
+	return 0;
+}
+
+/*
+ * Step past the current descriptor and, if it has NEXT, load the next
+ * one's id and flags (the head's acquire already orders the read: the
+ * driver publishes the head's flags last). Returns 1 if the chain goes
+ * on, 0 at its end, -EIO if the queue broke (R5). The caller checks the
+ * next descriptor is available.
+ */
+static XV_ALWAYS_INLINE int packed_step(struct xenvirtio_vq *vq,
+					struct packed_at *at)
+{
+	at->p += 16;
+	if (!(at->idf & FL(XV_DESC_F_NEXT)))
+		return 0;
+	if (xv_unlikely(--at->left < 0) && packed_edge(vq, at) < 0)
+		return -EIO;
+	at->idf = xv_load_le32(at->p + 12);
+	return 1;
+}
+
+static int packed_unavailable(struct xenvirtio_vq *vq) __attribute__((cold));
+static int packed_unavailable(struct xenvirtio_vq *vq)
+{
+	return xv_vq_break(vq,
+			   "chain continues into an unavailable descriptor");
+}
+
+static XV_ALWAYS_INLINE int packed_pop_mode(struct xenvirtio_vq *vq,
+					    struct xenvirtio_vq_elem *e,
+					    bool ident)
+{
+	const uint8_t *desc = vq->desc;
+	uint32_t num = vq->num, slot, k, ndescs;
+	struct packed_at at;
+	enum xv_why why = XV_WHY_OK;
+	uint16_t flags;
+	struct xv_walk w;
 	int r;
 
+	at.p = desc + 16 * (size_t)vq->last_avail;
+	at.pend = desc + 16 * (size_t)num;
+	at.wrap = vq->avail_wrap;
+	at.want = FL(avail_bits(at.wrap));
 	/* R14: flags with acquire, the rest of the descriptor after */
-	d.flags = xv_load_le16_acquire(vq->desc + 16 * (size_t)pos + 14);
-	if (!desc_avail(d.flags, wrap))
+	flags = xv_load_le16_acquire(at.p + 14);
+	if (FL(flags & AVAIL_MASK) != at.want)
 		return 0;
 	if (xv_unlikely(vq->inflight >= num || !vq->nfree))
 		return xv_vq_break(vq, "more than %u requests in flight (R2)",
 				   num);
 	slot = vq->free_slots[vq->nfree - 1];
+	at.idf = FL(flags) | xv_load_le16(at.p + 12);
+	/* R5: at most num descriptors; the first segment ends at the ring's
+	 * end. The head is counted. */
+	k = XV_MIN(num, (uint32_t)((at.pend - at.p) / 16));
+	at.rest = num - k;
+	at.left = (int32_t)k - 1;
 
-	xv_chain_init(&c, vq, e);
+	xv_walk_init(&w, vq, e);
 	for (;;) {
-		const uint8_t *p = vq->desc + 16 * (size_t)pos;
-		bool next;
+		uint64_t addr = xv_load_le64(at.p);
+		uint32_t len = xv_load_le32(at.p + 8);
 
-		if (count) {
-			/* the head's acquire already orders these reads:
-			 * the driver publishes the head's flags last */
-			d.flags = xv_load_le16(p + 14);
-			if (xv_unlikely(!desc_avail(d.flags, wrap)))
-				return xv_vq_break(vq,
-						   "chain continues into an unavailable descriptor");
+		/* one test for the rare cases: not available (after the
+		 * head), indirect, a direction change */
+		if (xv_unlikely((at.idf & FL(AVAIL_MASK | XV_DESC_F_INDIRECT |
+					     XV_DESC_F_WRITE)) != at.want)) {
+			flags = (uint16_t)(at.idf >> 16);
+			if (FL(flags & AVAIL_MASK) !=
+			    (at.want & FL(AVAIL_MASK)))
+				return packed_unavailable(vq);
+			if (flags & XV_DESC_F_INDIRECT) {
+				struct xv_walk t = w;
+
+				if (!vq->indirect)
+					why = XV_WHY_IND_NEG;
+				else if (num - at.rest - (uint32_t)at.left !=
+						 1 ||
+					 (flags & XV_DESC_F_NEXT))
+					why = XV_WHY_IND_CHAIN;
+				else
+					why = xv_walk_indirect(vq, &t, addr,
+							       len, false);
+				w = t;
+				if (why)
+					goto skip;
+				packed_step(vq, &at); /* a lone descriptor */
+				goto finish;
+			}
+			why = xv_walk_turn(&w, flags);
+			if (xv_unlikely(why))
+				goto skip;
+			at.want |= FL(XV_DESC_F_WRITE);
 		}
-		d.addr = xv_load_le64(p);
-		d.len = xv_load_le32(p + 8);
-		d.next = xv_load_le16(p + 12);
-		if (xv_unlikely(++count > num))
-			return xv_vq_break(vq, "chain longer than %u (R5)",
-					   num);
-		next = d.flags & XV_DESC_F_NEXT;
-		xv_chain_desc(&c, &d, next, false);
-		id = d.next;
-		if (++pos == num) {
-			pos = 0;
-			wrap = !wrap;
+		why = xv_walk_data(&w, addr, len, ident);
+		if (xv_unlikely(why))
+			goto skip;
+		r = packed_step(vq, &at);
+		if (r <= 0) {
+			if (r < 0)
+				return r;
+			goto finish;
 		}
-		if (!next)
-			break;
 	}
-	r = xv_chain_finish(&c, slot);
-	if (r == -ENOSPC)
+
+skip:
+	/* a request-level error: walk on only to find the chain's extent */
+	while ((r = packed_step(vq, &at)) > 0) {
+		if (xv_unlikely((at.idf & FL(AVAIL_MASK)) !=
+				(at.want & FL(AVAIL_MASK))))
+			return packed_unavailable(vq);
+	}
+	if (r < 0)
 		return r;
-	vq->last_avail = pos;
-	vq->avail_wrap = wrap;
+
+finish:
+	/* the last descriptor may have ended the ring */
+	if (at.p == at.pend) {
+		at.p = desc;
+		at.wrap = !at.wrap;
+	}
+	ndescs = num - at.rest - (uint32_t)at.left;
+	r = xv_walk_finish(vq, &w, why, ident, slot, e);
+	if (xv_unlikely(r == -ENOSPC || r == -EAGAIN))
+		return -ENOSPC; /* backpressure: the chain stays available */
+	vq->last_avail = (uint16_t)((at.p - desc) / 16);
+	vq->avail_wrap = at.wrap;
 	if (xv_unlikely(r < 0)) {
-		xv_vq_retire(vq, id, count); /* R16 */
+		/* R16; the buffer id is the last descriptor's */
+		xv_vq_retire(vq, (uint16_t)at.idf, ndescs);
 		return r;
 	}
 	vq->nfree--;
 	vq->recs[slot].busy = true;
 	vq->inflight++;
-	e->id = id;
-	e->priv_ndescs = count;
+	e->id = (uint16_t)at.idf;
+	e->priv_ndescs = ndescs;
 	return 1;
+}
+
+static int packed_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
+{
+	if (vq->ident)
+		return packed_pop_mode(vq, e, true);
+	return packed_pop_mode(vq, e, false);
 }
 
 static void packed_push(struct xenvirtio_vq *vq, uint32_t id,

@@ -37,12 +37,70 @@ static int split_enable(struct xenvirtio_vq *vq,
 	return xv_vq_map_rings(vq, cfg, sizes);
 }
 
-static int split_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
+/*
+ * Walk the chain at @head into @w. Returns an enum xv_why (0: a good
+ * chain) or -EIO if the walk broke the queue (R4, R5).
+ */
+static XV_ALWAYS_INLINE int split_walk(struct xenvirtio_vq *vq,
+				       struct xv_walk *w, uint16_t head,
+				       bool ident)
 {
-	uint32_t num = vq->num, count = 0;
-	uint16_t avail_idx, head, i;
-	struct xv_chain c;
-	struct xv_desc d;
+	const uint8_t *desc = vq->desc;
+	uint32_t num = vq->num;
+	int32_t budget = (int32_t)num; /* R5: descriptors left */
+	uint16_t i = head;
+
+	for (;;) {
+		const uint8_t *p = desc + 16 * (size_t)i;
+		uint64_t addr = xv_load_le64(p);
+		uint32_t len = xv_load_le32(p + 8);
+		/* flags and next in one fetch, into private copies (R13) */
+		uint32_t fn = xv_load_le32(p + 12);
+		uint16_t flags = (uint16_t)fn, next = (uint16_t)(fn >> 16);
+		enum xv_why why;
+
+		if (xv_unlikely(--budget < 0))
+			return xv_vq_break(vq, "chain longer than %u (R5)",
+					   num);
+		/* one test for the rare cases: indirect, a direction change */
+		if (xv_unlikely((flags & (XV_DESC_F_INDIRECT |
+					  XV_DESC_F_WRITE)) != w->ws)) {
+			if (flags & XV_DESC_F_INDIRECT) {
+				struct xv_walk t = *w;
+
+				if (!vq->indirect)
+					return XV_WHY_IND_NEG;
+				if (budget != (int32_t)num - 1 ||
+				    (flags & XV_DESC_F_NEXT))
+					return XV_WHY_IND_CHAIN;
+				why = xv_walk_indirect(vq, &t, addr, len,
+						       true);
+				*w = t;
+				return why;
+			}
+			why = xv_walk_turn(w, flags);
+			if (xv_unlikely(why))
+				return why;
+		}
+		why = xv_walk_data(w, addr, len, ident);
+		if (xv_unlikely(why))
+			return why;
+		if (!(flags & XV_DESC_F_NEXT))
+			return XV_WHY_OK;
+		if (xv_unlikely(next >= num))
+			return xv_vq_break(vq, "next %u out of range (R4)",
+					   next);
+		i = next;
+	}
+}
+
+static XV_ALWAYS_INLINE int split_pop_mode(struct xenvirtio_vq *vq,
+					   struct xenvirtio_vq_elem *e,
+					   bool ident)
+{
+	uint32_t num = vq->num;
+	uint16_t avail_idx, head;
+	struct xv_walk w;
 	int r;
 
 	/* R14: the index with acquire, so ring and descriptors are read
@@ -61,28 +119,13 @@ static int split_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
 	if (xv_unlikely(vq->recs[head].busy))
 		return xv_vq_break(vq, "head %u already in flight (R2)", head);
 
-	xv_chain_init(&c, vq, e);
-	for (i = head;;) {
-		const uint8_t *p = vq->desc + 16 * (size_t)i;
-
-		d.addr = xv_load_le64(p);
-		d.len = xv_load_le32(p + 8);
-		d.flags = xv_load_le16(p + 12);
-		d.next = xv_load_le16(p + 14);
-		if (xv_unlikely(++count > num))
-			return xv_vq_break(vq, "chain longer than %u (R5)",
-					   num);
-		xv_chain_desc(&c, &d, d.flags & XV_DESC_F_NEXT, true);
-		if (!(d.flags & XV_DESC_F_NEXT) || c.err)
-			break;
-		if (xv_unlikely(d.next >= num))
-			return xv_vq_break(vq, "next %u out of range (R4)",
-					   d.next);
-		i = d.next;
-	}
-	r = xv_chain_finish(&c, head);
-	if (r == -ENOSPC)
-		return r; /* backpressure: the chain stays available */
+	xv_walk_init(&w, vq, e);
+	r = split_walk(vq, &w, head, ident);
+	if (xv_unlikely(r < 0))
+		return r; /* broken */
+	r = xv_walk_finish(vq, &w, (enum xv_why)r, ident, head, e);
+	if (xv_unlikely(r == -ENOSPC || r == -EAGAIN))
+		return -ENOSPC; /* backpressure: the chain stays available */
 	vq->last_avail++;
 	if (vq->event_idx && vq->notify_enabled)
 		xv_store_le16(vq->device + USED_RING + 8 * (size_t)num,
@@ -96,6 +139,14 @@ static int split_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
 	e->id = head;
 	e->priv_ndescs = 1;
 	return 1;
+}
+
+static int split_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *e)
+{
+	/* one copy of the walk per translation kind: identity inline */
+	if (vq->ident)
+		return split_pop_mode(vq, e, true);
+	return split_pop_mode(vq, e, false);
 }
 
 static void split_push(struct xenvirtio_vq *vq, uint32_t id, uint32_t ndescs,

@@ -486,14 +486,66 @@ START_TEST(test_R9_indirect_straddles_frames)
 }
 END_TEST
 
-/* R10: a chain whose total length does not fit in 32 bits. */
+/* R5 is a limit, not an off-by-one: a chain of exactly N descriptors is
+ * fine, also when it starts mid-ring and wraps (packed: the walk's one
+ * counter covers both the ring's end and the limit). */
+START_TEST(test_R5_chain_of_ring_size_accepted)
+{
+	struct tbuf one[1] = { { DATA, 4, true } };
+	struct tbuf b[8];
+	unsigned int i, lap;
+	uint16_t id;
+
+	for (i = 0; i < 8; i++)
+		b[i] = (struct tbuf){ DATA + 64 * i, 8, i >= 5 };
+	for (lap = 0; lap < 3; lap++) {
+		/* move the start by 3 descriptors a lap */
+		for (i = 0; i < 3; i++) {
+			id = tdrv_add(&t, one, 1, false, (uint16_t)(10 + i));
+			ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+			ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 4), 0);
+			expect_used(id, 4, 1);
+		}
+		id = tdrv_add(&t, b, 8, false, 7);
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+		ck_assert_uint_eq(e.id, id);
+		ck_assert_uint_eq(e.out_num, 5);
+		ck_assert_uint_eq(e.in_num, 3);
+		ck_assert_uint_eq(e.out_len, 40);
+		ck_assert_uint_eq(e.in_len, 24);
+		ck_assert_ptr_eq(iov[7].iov_base, mem + DATA + 64 * 7);
+		ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 24), 0);
+		expect_used(id, 24, 8);
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 0);
+	}
+}
+END_TEST
+
+/* R10: a direction whose total length does not fit in 32 bits,
+ * writable or readable, direct or indirect; each direction is counted on
+ * its own (4 GiB - 1 each way is not a length error: those buffers fail
+ * translation instead). */
 START_TEST(test_R10_total_len_overflow)
 {
-	struct tbuf b[2] = { { DATA, 0xffffffffu, true },
-			     { DATA, 2, true } };
-	uint16_t id = tdrv_add(&t, b, 2, false, 0);
+	struct tbuf w[2] = { { DATA, 0xffffffffu, true }, { DATA, 2, true } };
+	struct tbuf r[3] = { { DATA, 2, false },
+			     { DATA, 0xffffffffu, false },
+			     { DATA, 1, true } };
+	struct tbuf both[2] = { { DATA, 0xffffffffu, false },
+				{ DATA, 0xffffffffu, true } };
+	uint16_t id;
+	int ind;
 
-	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -EBADMSG);
+	for (ind = 0; ind < 2; ind++) {
+		id = tdrv_add(&t, w, 2, ind, 0);
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -EBADMSG);
+		expect_used(id, 0, ind ? 1 : 2);
+		id = tdrv_add(&t, r, 3, ind, 1);
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -EBADMSG);
+		expect_used(id, 0, ind ? 1 : 3);
+	}
+	id = tdrv_add(&t, both, 2, false, 2);
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), -EFAULT);
 	expect_used(id, 0, 2);
 }
 END_TEST
@@ -714,6 +766,7 @@ static void add_common(Suite *s, const char *name, void (*setup)(void),
 	tcase_add_test(tc, test_R6_iov_capacity);
 	tcase_add_test(tc, test_R7_indirect_len);
 	tcase_add_test(tc, test_R8_nested_indirect);
+	tcase_add_test(tc, test_R5_chain_of_ring_size_accepted);
 	tcase_add_test(tc, test_R10_total_len_overflow);
 	tcase_add_test(tc, test_R11_zero_length);
 	tcase_add_test(tc, test_R12_readable_after_writable);

@@ -10,9 +10,10 @@
  * whether the driver must be notified.
  *
  * Outcomes of a pop: a request, an empty ring, backpressure (a mapper quota
- * is reached; the chain stays in the ring), a failed request (the chain was
- * malformed or not translatable: it has been retired with used length 0,
- * check R16), or a broken queue: the driver broke the ring protocol in a way
+ * is reached, or the platform is out of mapping space; the chain stays in
+ * the ring), a failed request (the chain was malformed or not translatable,
+ * or larger than the platform could ever map: it has been retired with used
+ * length 0, check R16), or a broken queue: the driver broke the ring protocol in a way
  * that leaves no safe way on; one error is logged and every later call
  * returns -EIO until xenvirtio_vq_reset().
  *
@@ -146,14 +147,19 @@ int xenvirtio_vq_reset(struct xenvirtio_vq *vq);
  * @elem: caller storage; @elem->iov and @elem->iov_cap set by the caller
  *
  * Return: 1 if a request was popped into @elem; 0 if the ring is empty;
- * -ENOSPC if a mapper quota is reached, or the platform ran out of mapping
- * resources (a grant map reported no space or "try again"): the chain stays
- * in the ring, retry after pushing requests or after a delay; -ENOBUFS if
- * the chain has more buffers than @elem->iov_cap (R6), -EBADMSG if the
- * chain is malformed (indirect table, ordering, length), -EFAULT or
- * -EACCES if a buffer cannot be translated (G1, G3, G5): in these three
- * cases the chain has been retired with used length 0 (R16); -EIO if the
- * queue is broken or not enabled; -EINVAL if an argument is NULL.
+ * -ENOSPC if a mapper quota is reached, or the platform asked to try again
+ * (grant status "eagain": a frame being paged in) or ran out of mapping
+ * space (grant status "no space"), whether or not requests are in flight
+ * (another mapper or domain may hold the space): the chain stays in the
+ * ring, retry after pushing requests or after a delay; -ENOBUFS if the
+ * chain has more buffers than @elem->iov_cap (R6), -EBADMSG if the chain
+ * is malformed (indirect table, ordering, length), -EFAULT or -EACCES if a
+ * buffer cannot be translated (G1, G3, G5), -EFAULT also if the chain needs
+ * more frames than the mapper's quota or than the platform can ever map
+ * (with the queue's rings), so that waiting would stall the queue for
+ * good: in these cases the chain has been retired with used length 0
+ * (R16); -EIO if the queue is broken or not enabled; -EINVAL if an
+ * argument is NULL.
  */
 int xenvirtio_vq_pop(struct xenvirtio_vq *vq, struct xenvirtio_vq_elem *elem);
 
