@@ -68,6 +68,9 @@
 #define BATCH 64	      /* requests per queue per loop pass (fairness) */
 #define XV_BLK_REPLY_MS 100   /* bound on sending one register reply */
 #define RETRY_MS 5	      /* backpressure: poll again after this */
+/* Grant-copy the 16-byte header and the status byte instead of mapping
+ * them: with the data in one batched map, a request costs one map call. */
+#define DEFAULT_COPY_THRESHOLD 16
 
 /* Exit codes (in --help too): a bad option is a setup error, as the blk
  * examples agree. */
@@ -1069,7 +1072,8 @@ static void help(void)
 	    "  --policy PARAMS      policy parameters for mode=auto\n"
 	    "                       (xen_virtio_grant=..., see the README)\n"
 	    "  --copy-threshold N   grant-copy buffers of at most N bytes\n"
-	    "                       (0..256, default 0: map everything)\n"
+	    "                       (0..256, default 16: headers and status\n"
+	    "                       bytes; 0 maps everything; grant mode only)\n"
 	    "  --quota F,R          per-guest limits (G8): at most F data "
 	    "frames\n"
 	    "                       mapped and R requests in flight at once "
@@ -1215,6 +1219,7 @@ static int parse_args(int argc, char **argv)
 
 	B.platform = "auto";
 	B.stall_ms = 2000;
+	B.copy_threshold = DEFAULT_COPY_THRESHOLD;
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;

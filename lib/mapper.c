@@ -323,8 +323,9 @@ static void fill_frames(struct xenvirtio_mapper *m, uint32_t pos,
 	}
 }
 
-/* Grant copy between @local and the buffer at grant address @addr; the
- * caller made sure len <= XENVIRTIO_MAPPER_COPY_MAX (at most 2 segs). */
+/* Grant copy between @local and the buffer at grant address @addr, one
+ * segment per frame; the caller made sure @s has room (a data buffer is at
+ * most XENVIRTIO_MAPPER_COPY_MAX bytes: 2 segments). */
 static unsigned int copy_segs(struct xenvirtio_mapper *m, struct xv_copy_seg *s,
 			      uint64_t addr, uint32_t len, uint8_t *local,
 			      bool to_grant)
@@ -649,6 +650,34 @@ void xv_mapper_unmap_ring(struct xenvirtio_mapper *m, struct xv_ring_map *rm)
 	rm->nframes = 0;
 }
 
+/*
+ * Read @len bytes at grant address @addr (already validated by
+ * buf_extent()) into @local by grant copy, in calls of at most
+ * XV_ARRAY_SIZE(m->segs) frame segments.
+ */
+static int peek_copy(struct xenvirtio_mapper *m, uint64_t addr, uint32_t len,
+		     uint8_t *local)
+{
+	const uint32_t max = (uint32_t)XV_ARRAY_SIZE(m->segs);
+
+	while (len) {
+		uint32_t ref, off, chunk, n;
+		int r;
+
+		xenvirtio_grant_addr_decode(addr, &ref, &off);
+		/* at most @max frames: the first may be partial */
+		chunk = XV_MIN(len, max * XV_PAGE_SIZE - off);
+		n = copy_segs(m, m->segs, addr, chunk, local, false);
+		r = do_copy(m, n);
+		if (r < 0)
+			return r;
+		addr += chunk;
+		local += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
 int xv_mapper_peek(struct xenvirtio_mapper *m, uint64_t addr, uint32_t len,
 		   void *bounce, const void **out)
 {
@@ -668,6 +697,17 @@ int xv_mapper_peek(struct xenvirtio_mapper *m, uint64_t addr, uint32_t len,
 	r = buf_extent(m, addr, len, &first, &off, &frames);
 	if (r < 0 || frames > m->frame_cap)
 		return -EFAULT;
+	if (m->mode == XENVIRTIO_MAPPER_GRANT && m->plat->ops->grant_copy &&
+	    (m->plat->caps & XV_CAP_COPY)) {
+		/* Grant copy reads it without mapping guest memory: the
+		 * table costs no map call (a chain stays at one per
+		 * direction). */
+		r = peek_copy(m, addr, len, bounce);
+		if (r < 0)
+			return r;
+		*out = bounce;
+		return 0;
+	}
 	fill_frames(m, 0, first, frames);
 	r = map_frames(m, m->refs, m->gfns, frames, false, &va);
 	if (r < 0)
