@@ -235,6 +235,7 @@ XV_EXPORT int xenvirtio_vq_enable(struct xenvirtio_vq *vq,
 	vq->last_avail = vq->used_idx = 0;
 	vq->avail_wrap = vq->used_wrap = true;
 	vq->signalled_valid = false;
+	vq->used_since = 0;
 	vq->notify_enabled = true;
 	r = vq->ops->enable(vq, cfg);
 	if (r < 0) {

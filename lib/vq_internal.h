@@ -126,7 +126,8 @@ struct xenvirtio_vq {
 	uint16_t last_avail; /* split: next avail idx; packed: next position */
 	uint16_t used_idx;   /* split: next used idx; packed: next position */
 	bool avail_wrap, used_wrap;
-	uint16_t signalled_used;
+	uint16_t signalled_used; /* split: used idx at the last notify check */
+	uint32_t used_since;	 /* packed: descriptors used since then */
 	bool signalled_valid;
 	bool notify_enabled;
 	uint32_t inflight;

@@ -228,6 +228,7 @@ static void packed_push(struct xenvirtio_vq *vq, uint32_t id,
 	xv_store_le16(p + 12, (uint16_t)id);
 	/* R14: flags last, with release */
 	xv_store_le16_release(p + 14, flags);
+	vq->used_since += ndescs;
 	vq->used_idx += ndescs;
 	if (vq->used_idx >= vq->num) {
 		vq->used_idx -= vq->num;
@@ -238,21 +239,27 @@ static void packed_push(struct xenvirtio_vq *vq, uint32_t id,
 static int packed_should_notify(struct xenvirtio_vq *vq)
 {
 	int32_t num = vq->num, old, new_idx, event;
-	uint16_t flags, off_wrap, prev = vq->signalled_used;
+	uint32_t since = vq->used_since;
+	uint16_t flags, off_wrap;
 	bool valid = vq->signalled_valid;
 
 	xv_mb();
 	flags = xv_load_le16(vq->driver + EVT_FLAGS);
-	vq->signalled_used = vq->used_idx;
+	vq->used_since = 0;
 	vq->signalled_valid = true;
 	if (flags == XV_EVENT_DISABLE)
 		return 0;
 	if (flags != XV_EVENT_DESC || !vq->event_idx || !valid)
 		return 1;
 	off_wrap = xv_load_le16(vq->driver + EVT_OFF_WRAP);
-	/* positions on one line: the current lap is [0, num) */
+	/*
+	 * Positions on one line, the current lap is [0, num): the
+	 * descriptors used since the last call are [old, new_idx), counted
+	 * (not derived from two positions, which cannot tell none from a
+	 * whole lap). More than two laps cannot reach further back.
+	 */
 	new_idx = vq->used_idx;
-	old = prev <= vq->used_idx ? prev : (int32_t)prev - num;
+	old = new_idx - (int32_t)XV_MIN(since, 2u * (uint32_t)num);
 	event = off_wrap & 0x7fff;
 	if (!!(off_wrap >> 15) != vq->used_wrap)
 		event -= num;

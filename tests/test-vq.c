@@ -228,6 +228,32 @@ START_TEST(test_packed_event_suppression)
 }
 END_TEST
 
+/* EVENT_IDX, packed: a whole lap of used descriptors between two checks
+ * still passes the driver's event position (the count, not two positions
+ * that look the same, decides). */
+START_TEST(test_packed_event_whole_lap)
+{
+	uint8_t *drv = mem + t.drv;
+	unsigned int i;
+
+	tdrv_add(&t, (struct tbuf[]){ { DATA, 1, false } }, 1, false, 0);
+	ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+	ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 0), 0);
+	ck_assert_int_eq(xenvirtio_vq_should_notify(vq), 1); /* first */
+	/* used position is 1 (wrap 1); ask for position 4 of this lap */
+	tdrv_le16(drv, 4 | 0x8000);
+	tdrv_le16(drv + 2, 2);
+	for (i = 1; i <= 8; i++) { /* 8 = the queue size: back at 1 */
+		tdrv_add(&t, (struct tbuf[]){ { DATA, 1, false } }, 1, false,
+			 (uint16_t)i);
+		ck_assert_int_eq(xenvirtio_vq_pop(vq, &e), 1);
+		ck_assert_int_eq(xenvirtio_vq_push(vq, &e, 0), 0);
+	}
+	ck_assert_int_eq(xenvirtio_vq_should_notify(vq), 1);
+	ck_assert_int_eq(xenvirtio_vq_should_notify(vq), 0); /* none since */
+}
+END_TEST
+
 /* S2: size 0, above max, and not a power of two for split only. */
 START_TEST(test_S2_queue_size)
 {
@@ -807,6 +833,7 @@ int main(void)
 	tc = tcase_create("packed-event-idx");
 	tcase_add_checked_fixture(tc, packed8_ev, teardown_q);
 	tcase_add_test(tc, test_packed_event_suppression);
+	tcase_add_test(tc, test_packed_event_whole_lap);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }
