@@ -8,9 +8,11 @@
  * With INDIRECT_DESC negotiated, a request of two or more buffers goes into
  * the indirect table of its slot (split: its head descriptor; packed: its
  * buffer id): one table of XV_DRV_ITAB entries (at most the queue size, R7)
- * per slot, all in one coherent area allocated with the queue, and one ring
- * descriptor. A request needing more table entries falls back to direct
- * descriptors.
+ * per slot, all in one coherent area allocated with the queue (on
+ * platforms that cannot give a multi-frame coherent area, the ones that
+ * pick grant refs themselves like Xen's gntalloc: one area per 4 KiB frame,
+ * so no table straddles frames), and one ring descriptor. A request needing
+ * more table entries falls back to direct descriptors.
  */
 #include "vq_internal.h"
 
@@ -63,11 +65,78 @@ struct xenvirtio_vq_drv {
 	/* indirect tables: itab_n entries per slot, ring memory and shadow */
 	bool indirect;
 	uint32_t itab_n;
-	void *itab;
-	uint64_t itab_dma;
-	size_t itab_size;
+	uint32_t itab_per_area; /* slots whose tables share one area */
+	uint32_t itab_nareas;
+	struct drv_itab_area {
+		void *va;
+		uint64_t dma;
+		size_t size;
+	} *itab;
 	struct drv_desc *ish;
 };
+
+static void drv_itab_free(struct xenvirtio_vq_drv *d)
+{
+	uint32_t i;
+
+	for (i = 0; d->itab && i < d->itab_nareas; i++)
+		if (d->itab[i].va)
+			xenvirtio_dma_free_coherent(d->dma, d->itab[i].va,
+						    d->itab[i].size,
+						    d->itab[i].dma);
+	free(d->itab);
+	d->itab = NULL;
+}
+
+/*
+ * The tables of @size slots of 16 * itab_n bytes each: one coherent area,
+ * or, where the platform cannot give one, one area per frame.
+ */
+static int drv_itab_alloc(struct xenvirtio_vq_drv *d, uint32_t size)
+{
+	size_t tab = 16 * (size_t)d->itab_n;
+	uint32_t i;
+	int r;
+
+	d->itab_per_area = size;
+	for (;;) {
+		d->itab_nareas = (size + d->itab_per_area - 1) /
+				 d->itab_per_area;
+		d->itab = calloc(d->itab_nareas, sizeof(*d->itab));
+		if (!d->itab)
+			return -ENOMEM;
+		for (i = 0, r = 0; i < d->itab_nareas && !r; i++) {
+			uint32_t n = XV_MIN(d->itab_per_area,
+					    size - i * d->itab_per_area);
+
+			d->itab[i].size = tab * n;
+			r = xenvirtio_dma_alloc_coherent(d->dma,
+							 d->itab[i].size,
+							 &d->itab[i].va,
+							 &d->itab[i].dma);
+			if (r < 0)
+				d->itab[i].va = NULL;
+		}
+		if (!r)
+			return 0;
+		drv_itab_free(d);
+		if (r != -EOPNOTSUPP ||
+		    d->itab_per_area == XV_PAGE_SIZE / tab)
+			return r;
+		d->itab_per_area = (uint32_t)(XV_PAGE_SIZE / tab);
+	}
+}
+
+/* Ring memory and DMA address of slot @slot's indirect table. */
+static uint8_t *drv_itab_loc(const struct xenvirtio_vq_drv *d, uint32_t slot,
+			     uint64_t *dma)
+{
+	const struct drv_itab_area *a = &d->itab[slot / d->itab_per_area];
+	size_t off = 16 * (size_t)d->itab_n * (slot % d->itab_per_area);
+
+	*dma = a->dma + off;
+	return (uint8_t *)a->va + off;
+}
 
 XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
 				   struct xenvirtio_dma *dma,
@@ -121,14 +190,12 @@ XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
 		goto err;
 	if (d->indirect) {
 		d->itab_n = XV_MIN(size, XV_DRV_ITAB);
-		d->itab_size = 16 * (size_t)d->itab_n * size;
 		d->ish = calloc((size_t)d->itab_n * size, sizeof(*d->ish));
 		if (!d->ish) {
 			r = -ENOMEM;
 			goto err_ring;
 		}
-		r = xenvirtio_dma_alloc_coherent(dma, d->itab_size, &d->itab,
-						 &d->itab_dma);
+		r = drv_itab_alloc(d, size);
 		if (r < 0)
 			goto err_ring;
 	}
@@ -274,9 +341,7 @@ XV_EXPORT void xenvirtio_vq_drv_free(struct xenvirtio_vq_drv *d)
 	if (!d)
 		return;
 	xenvirtio_vq_drv_reset(d);
-	if (d->itab)
-		xenvirtio_dma_free_coherent(d->dma, d->itab, d->itab_size,
-					    d->itab_dma);
+	drv_itab_free(d);
 	xenvirtio_dma_free_coherent(d->dma, d->ring, d->ring_size,
 				    d->ring_dma);
 	free(d->ish);
@@ -375,16 +440,19 @@ static uint16_t drv_desc_flags(const struct drv_desc *sh, bool last)
 static int drv_try_indirect(struct xenvirtio_vq_drv *d, uint32_t slot,
 			    const struct iovec *out, unsigned int out_num,
 			    const struct iovec *in, unsigned int in_num,
-			    uint32_t *used, uint32_t *in_len)
+			    uint32_t *used, uint32_t *in_len,
+			    uint64_t *tab_dma)
 {
-	struct drv_desc *tab = drv_itab_sh(d, slot);
-	uint8_t *t = (uint8_t *)d->itab + 16 * (size_t)slot * d->itab_n;
+	struct drv_desc *tab;
 	uint32_t j;
+	uint8_t *t;
 	int r;
 
 	if (!d->indirect || out_num + in_num < 2 ||
 	    out_num + in_num > d->itab_n)
 		return 0;
+	tab = drv_itab_sh(d, slot);
+	t = drv_itab_loc(d, slot, tab_dma);
 	r = drv_map_bufs(d, tab, d->itab_n, out, out_num, in, in_num, used,
 			 in_len);
 	if (r == -E2BIG)
@@ -420,18 +488,20 @@ static int packed_add(struct xenvirtio_vq_drv *d, const struct iovec *out,
 	uint16_t k = d->free_head, shead = d->free_head;
 	bool w = d->wrap;
 	uint32_t used, in_len, j;
+	uint64_t tab_dma;
 	int r;
 
 	if (!d->nfree_ids || !d->num_free)
 		return -ENOSPC;
 	id = d->free_ids[d->nfree_ids - 1];
-	r = drv_try_indirect(d, id, out, out_num, in, in_num, &used, &in_len);
+	r = drv_try_indirect(d, id, out, out_num, in, in_num, &used, &in_len,
+			     &tab_dma);
 	if (r < 0)
 		return r;
 	if (r) {
 		uint8_t *q = d->desc + 16 * (size_t)p;
 
-		xv_store_le64(q, d->itab_dma + 16 * (uint64_t)id * d->itab_n);
+		xv_store_le64(q, tab_dma);
 		xv_store_le32(q + 8, 16 * used);
 		xv_store_le16(q + 12, id);
 		head_flags = (w ? XV_DESC_F_AVAIL : XV_DESC_F_USED) |
@@ -554,6 +624,7 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 {
 	uint16_t head, i;
 	uint32_t used, in_len, j;
+	uint64_t tab_dma;
 	int r;
 
 	if (!d || !token || (out_num && !out) || (in_num && !in) ||
@@ -578,14 +649,13 @@ XV_EXPORT int xenvirtio_vq_drv_add(struct xenvirtio_vq_drv *d,
 		return -ENOSPC;
 	head = i = d->free_head;
 	r = drv_try_indirect(d, head, out, out_num, in, in_num, &used,
-			     &in_len);
+			     &in_len, &tab_dma);
 	if (r < 0)
 		return r;
 	if (r) {
 		uint8_t *p = d->desc + 16 * (size_t)head;
 
-		xv_store_le64(p, d->itab_dma +
-				     16 * (uint64_t)head * d->itab_n);
+		xv_store_le64(p, tab_dma);
 		xv_store_le32(p + 8, 16 * used);
 		xv_store_le16(p + 12, XV_DESC_F_INDIRECT);
 		xv_store_le16(p + 14, 0);

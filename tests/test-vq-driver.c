@@ -22,7 +22,7 @@ static struct xenvirtio_vq_drv *drv;
 static struct xenvirtio_mapper *m;
 static struct xenvirtio_vq *vq;
 
-static bool packed, nogrant, indirect;
+static bool packed, nogrant, indirect, kernel_refs;
 
 static uint64_t features_of(bool p, bool ind)
 {
@@ -42,7 +42,10 @@ static void setup(void)
 	ck_assert_ptr_nonnull(mkdtemp(dir));
 	snprintf(world, sizeof(world), "%s/w", dir);
 	ck_assert_int_eq(xenvirtio_sim_world_create(world, 2, 512, 4096), 0);
-	snprintf(spec, sizeof(spec), "sim:%s,domid=1", world);
+	/* kernel_refs: the platform picks refs, as Xen's gntalloc does: no
+	 * multi-frame coherent area, so indirect tables go frame by frame */
+	snprintf(spec, sizeof(spec), "sim:%s,domid=1%s", world,
+		 kernel_refs ? ",refs=kernel" : "");
 	ck_assert_int_eq(xenvirtio_ctx_open_log(spec, xv_test_log, NULL,
 						XENVIRTIO_LOG_ERR, &fctx),
 			 0);
@@ -79,6 +82,7 @@ static void setup(void)
 		packed = p;                                                  \
 		nogrant = ng;                                                \
 		indirect = ind;                                              \
+		kernel_refs = false;                                         \
 		setup();                                                     \
 	}
 SETUP(split, false, false, false)
@@ -89,6 +93,20 @@ SETUP(split_indirect, false, false, true)
 SETUP(packed_indirect, true, false, true)
 SETUP(split_nogrant_indirect, false, true, true)
 SETUP(packed_nogrant_indirect, true, true, true)
+
+static void setup_split_kref_indirect(void)
+{
+	packed = nogrant = false;
+	indirect = kernel_refs = true;
+	setup();
+}
+
+static void setup_packed_kref_indirect(void)
+{
+	nogrant = false;
+	packed = indirect = kernel_refs = true;
+	setup();
+}
 
 static void teardown(void)
 {
@@ -708,6 +726,22 @@ static void add_indirect_cases(Suite *s, const char *name, void (*fix)(void))
 	suite_add_tcase(s, tc);
 }
 
+/*
+ * The platform picks refs (Xen's gntalloc): indirect tables come one frame
+ * at a time and still carry whole requests. (The other cases assume
+ * consecutive refs: one segment per buffer, coherent areas of two frames.)
+ */
+static void add_kref_cases(Suite *s, const char *name, void (*fix)(void))
+{
+	TCase *tc = tcase_create(name);
+
+	tcase_add_checked_fixture(tc, fix, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_indirect_queue_carries_size_requests);
+	tcase_add_test(tc, test_indirect_fallback_to_direct);
+	suite_add_tcase(s, tc);
+}
+
 int main(void)
 {
 	Suite *s = suite_create("vq-driver");
@@ -722,5 +756,9 @@ int main(void)
 			   setup_split_nogrant_indirect);
 	add_indirect_cases(s, "packed-nogrant-indirect",
 			   setup_packed_nogrant_indirect);
+	add_kref_cases(s, "split-kernel-refs-indirect",
+		       setup_split_kref_indirect);
+	add_kref_cases(s, "packed-kernel-refs-indirect",
+		       setup_packed_kref_indirect);
 	return xv_test_run(s);
 }

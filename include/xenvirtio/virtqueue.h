@@ -249,7 +249,10 @@ int xenvirtio_vq_set_notification(struct xenvirtio_vq *vq, bool enable);
  * Indirect tables: with INDIRECT_DESC among the queue's features (and a
  * queue size above 1), every ring slot owns an indirect table of
  * min(size, 16) entries, preallocated at xenvirtio_vq_drv_new() in one
- * coherent area of the DMA handle (16 * size * min(size, 16) bytes). A
+ * coherent area of the DMA handle (16 * size * min(size, 16) bytes), or,
+ * on platforms that cannot give a multi-frame coherent area (those that
+ * pick grant refs themselves, like Xen's gntalloc), one area per 4 KiB
+ * frame so that no table straddles frames. A
  * request of two or more buffers whose mapping takes at most that many
  * descriptors is written into its slot's table and takes ONE ring
  * descriptor (split: VIRTQ_DESC_F_INDIRECT; packed: the indirect flag,
