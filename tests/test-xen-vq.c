@@ -12,7 +12,8 @@
  * of 64 fit one frame (one coherent grant, no consecutive refs needed);
  * the DMA layer makes one descriptor per 4 KiB frame on Xen. Without
  * /dev/xen/gntdev the same program runs on a simulated world (domids 1 and
- * 0). Split, split with grant copy, and packed rings.
+ * 0). Split, split with grant copy, and packed rings, direct chains and
+ * chains in indirect tables.
  */
 #include "xv-test.h"
 
@@ -95,6 +96,10 @@ static void dev_log(void *opaque, enum xenvirtio_log_level level,
 		dev_errors++;
 	fprintf(stderr, "  device: %s\n", msg);
 }
+
+/* Chains in indirect tables (the driver's tables come one frame at a time
+ * on gntalloc; the device reads them by grant copy). */
+static bool use_indirect;
 
 static int device(int fd, uint32_t copy)
 {
@@ -281,7 +286,10 @@ static void roundtrip(bool packed, uint32_t copy)
 					 (1ULL << XENVIRTIO_F_EVENT_IDX) |
 					 (1ULL << XENVIRTIO_F_ACCESS_PLATFORM) |
 					 (packed ? 1ULL << XENVIRTIO_F_RING_PACKED
-						 : 0),
+						 : 0) |
+					 (use_indirect
+						  ? 1ULL << XENVIRTIO_F_INDIRECT_DESC
+						  : 0),
 				 QSIZE, &drv),
 			 0);
 	memset(&cfg, 0, sizeof(cfg));
@@ -386,9 +394,10 @@ static void roundtrip(bool packed, uint32_t copy)
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
 		      "device failed: status 0x%x", status);
-	printf("  driver: %s%s: %u requests verified, %u -ENOSPC retries, "
+	printf("  driver: %s%s%s: %u requests verified, %u -ENOSPC retries, "
 	       "%ld s\n",
 	       packed ? "packed" : "split", copy ? " (grant copy)" : "",
+	       use_indirect ? " (indirect)" : "",
 	       done, nospc, (long)(time(NULL) - t0));
 	fflush(stdout);
 	xenvirtio_vq_drv_free(drv);
@@ -419,6 +428,22 @@ START_TEST(test_xen_vq_roundtrip_packed)
 }
 END_TEST
 
+START_TEST(test_xen_vq_roundtrip_split_indirect)
+{
+	use_indirect = true;
+	roundtrip(false, 64);
+	use_indirect = false;
+}
+END_TEST
+
+START_TEST(test_xen_vq_roundtrip_packed_indirect)
+{
+	use_indirect = true;
+	roundtrip(true, 0);
+	use_indirect = false;
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("xen-vq");
@@ -430,6 +455,8 @@ int main(void)
 	tcase_add_test(tc, test_xen_vq_roundtrip_split);
 	tcase_add_test(tc, test_xen_vq_roundtrip_split_copy);
 	tcase_add_test(tc, test_xen_vq_roundtrip_packed);
+	tcase_add_test(tc, test_xen_vq_roundtrip_split_indirect);
+	tcase_add_test(tc, test_xen_vq_roundtrip_packed_indirect);
 	suite_add_tcase(s, tc);
 	return xv_test_run(s);
 }
