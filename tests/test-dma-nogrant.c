@@ -16,50 +16,11 @@
 
 #include <xenvirtio/dma.h>
 
-#define FRONT 1
-#define BACK 0
-
-static char world_dir[64];
-static char world_path[96];
-static struct xenvirtio_ctx *front, *back;
-static struct xv_platform *fp, *bp;
-
-static void open_ctx(const char *spec, struct xenvirtio_ctx **out)
-{
-	int r = xenvirtio_ctx_open_log(spec, xv_test_log, NULL,
-				       XENVIRTIO_LOG_ERR, out);
-
-	ck_assert_msg(r == 0, "open %s: %s", spec, xenvirtio_strerror(r));
-}
+#include "dma-sim-world.h"
 
 static void world(const char *front_opts)
 {
-	char spec[200];
-
-	xv_test_expect_errors(0);
-	snprintf(world_dir, sizeof(world_dir), "/tmp/xvdmang-XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(world_dir));
-	snprintf(world_path, sizeof(world_path), "%s/w", world_dir);
-	ck_assert_int_eq(xenvirtio_sim_world_create(world_path, 2, 512, 256),
-			 0);
-	snprintf(spec, sizeof(spec), "sim:%s,domid=%d", world_path, BACK);
-	open_ctx(spec, &back);
-	snprintf(spec, sizeof(spec), "sim:%s,domid=%d%s", world_path, FRONT,
-		 front_opts);
-	open_ctx(spec, &front);
-	fp = xv_plat(front);
-	bp = xv_plat(back);
-	ck_assert(bp->privileged);
-}
-
-static void world_end(struct xenvirtio_dma *dma)
-{
-	xenvirtio_dma_close(dma);
-	xenvirtio_ctx_close(front);
-	xenvirtio_ctx_close(back);
-	front = back = NULL;
-	ck_assert_int_eq(xenvirtio_sim_world_destroy(world_path), 0);
-	rmdir(world_dir);
+	dma_world(front_opts, 512, 256, XENVIRTIO_LOG_ERR);
 }
 
 static struct xenvirtio_dma *open_ng(unsigned int pool)
