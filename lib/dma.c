@@ -723,6 +723,13 @@ static int map_nogrant(struct xenvirtio_dma *dma, const uint8_t *buf,
 		}
 		prev = gfn;
 	}
+	if (b != k) {
+		/* fewer bounced frames than pass 1 counted: the platform
+		 * changed its mind the other way (see above) */
+		ng_pool_mark(dma, bstart, k, true);
+		ng_rec_put(dma, ri);
+		return -EFAULT;
+	}
 	rec = &dma->rec[ri];
 	rec->kind = XV_NG_MAP;
 	rec->dir = (uint8_t)dir;
@@ -922,6 +929,52 @@ static uint32_t close_nogrant(struct xenvirtio_dma *dma)
 		ng_rec_put(dma, ri);
 	}
 	return live;
+}
+
+/*
+ * Whether the buffers @out[0 .. @out_num) and @in[0 .. @in_num) of one
+ * request could ever be mapped at the same time by @dma, leaving segment
+ * counts aside: together they must not need more
+ * bounce frames than the pool holds (nor, on grant-table platforms, more
+ * refs than the table has). 0 if they could (an -ENOSPC is then
+ * backpressure), -E2BIG if never. For callers that map several buffers of
+ * one request (the driver side) and must tell the two apart; not a hot
+ * path. Platforms that pick refs bounce through pages shared per mapping
+ * and have no pool: always 0.
+ */
+int xv_dma_request_fits(struct xenvirtio_dma *dma, const struct iovec *out,
+			unsigned int out_num, const struct iovec *in,
+			unsigned int in_num)
+{
+	uint64_t frames = 0, bounce = 0;
+	unsigned int b;
+
+	if (dma->share)
+		return 0;
+	for (b = 0; b < out_num + in_num; b++) {
+		const struct iovec *v = b < out_num ? &out[b] : &in[b - out_num];
+		const uint8_t *buf = v->iov_base;
+		uint32_t off = (uintptr_t)buf & XV_PAGE_MASK;
+		uint32_t len = (uint32_t)v->iov_len;
+		uint32_t nf = (uint32_t)(((uint64_t)off + len + XV_PAGE_MASK) >>
+					 XV_PAGE_SHIFT);
+		uint32_t i;
+		uint64_t gfn;
+
+		frames += nf;
+		if (!dma->nogrant) {
+			bounce += bounce_needed(dma, buf - off, off, len, nf);
+			continue;
+		}
+		for (i = 0; i < nf; i++)
+			bounce += !ng_inplace(dma, buf - off, off, len, nf, i,
+					      &gfn);
+	}
+	if (bounce > dma->pool_frames)
+		return -E2BIG;
+	if (!dma->nogrant && frames > dma->nmeta - XV_GNTTAB_RESERVED)
+		return -E2BIG;
+	return 0;
 }
 
 XV_EXPORT int xenvirtio_dma_map(struct xenvirtio_dma *dma, const void *buf,

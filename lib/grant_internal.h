@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <pthread.h>
+#include <sys/uio.h>
 
 /* Grant table frames hold 512 v1 entries; the table grows a frame at a time. */
 #define XV_GNTTAB_FRAME_ENTRIES 512u
@@ -112,5 +113,16 @@ uint32_t xv_gnttab_size(struct xv_gnttab *gt);
 uint32_t xv_gnttab_in_use(struct xv_gnttab *gt);
 /* Allocate the per-ref DMA metadata once: 0 or -ENOMEM. */
 int xv_gnttab_meta_init(struct xv_gnttab *gt);
+
+/*
+ * lib/dma.c, for the driver side (lib/vq_driver.c): whether the buffers
+ * @out[0 .. @out_num) and @in[0 .. @in_num) of one request could ever be
+ * mapped together by @dma (bounce pool, grant table size), segment counts
+ * aside. 0: yes, so an -ENOSPC is backpressure; -E2BIG: never.
+ */
+struct xenvirtio_dma;
+int xv_dma_request_fits(struct xenvirtio_dma *dma, const struct iovec *out,
+			unsigned int out_num, const struct iovec *in,
+			unsigned int in_num);
 
 #endif /* XV_GRANT_INTERNAL_H */

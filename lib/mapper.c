@@ -197,8 +197,8 @@ int xv_mapper_ident_fault(struct xenvirtio_mapper *m, const struct iovec *iov,
 /*
  * A failed grant status as an errno: -EAGAIN (a frame is being paged in:
  * retry) and -ENOSPC (no mapping space: retry once something completes)
- * are both backpressure for the pop, which tells them apart only when
- * nothing is in flight.
+ * are both backpressure: the pop reports either as -ENOSPC, in flight or
+ * not (a chain beyond the platform's capacity is retired before).
  */
 static int gntst_errno(int16_t st)
 {
@@ -690,6 +690,13 @@ int xv_mapper_peek(struct xenvirtio_mapper *m, uint64_t addr, uint32_t len,
 		if (!xv_range_ok(addr, len, m->size))
 			return -EFAULT;
 		*out = m->base + addr;
+		/* the walk loads 64-bit fields atomically: a table that lies
+		 * off an 8-byte boundary is read from a copy (some
+		 * architectures fault on misaligned atomic loads) */
+		if (xv_unlikely((uintptr_t)*out & 7)) {
+			memcpy(bounce, m->base + addr, len);
+			*out = bounce;
+		}
 		return 0;
 	}
 	/* Copy the table locally (R9): it may span frames, and the copy is

@@ -150,10 +150,9 @@ XV_EXPORT int xenvirtio_vq_new(struct xenvirtio_mapper *m, uint32_t max_size,
 	vq->recs = calloc(max_size, sizeof(*vq->recs));
 	vq->free_slots = calloc(max_size, sizeof(*vq->free_slots));
 	vq->addrs = calloc(max_size, sizeof(*vq->addrs));
-	if (m->mode != XENVIRTIO_MAPPER_IDENTITY)
-		vq->itab = malloc(16 * (size_t)max_size);
-	if (!vq->recs || !vq->free_slots || !vq->addrs ||
-	    (m->mode != XENVIRTIO_MAPPER_IDENTITY && !vq->itab)) {
+	/* indirect tables are read into it (identity: only misaligned ones) */
+	vq->itab = malloc(16 * (size_t)max_size);
+	if (!vq->recs || !vq->free_slots || !vq->addrs || !vq->itab) {
 		xenvirtio_vq_free(vq);
 		return -ENOMEM;
 	}

@@ -15,6 +15,7 @@
  * more table entries falls back to direct descriptors.
  */
 #include "vq_internal.h"
+#include "grant_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -196,8 +197,17 @@ XV_EXPORT int xenvirtio_vq_drv_new(struct xenvirtio_ctx *ctx,
 			goto err_ring;
 		}
 		r = drv_itab_alloc(d, size);
-		if (r < 0)
+		if (r == -ENOMEM)
 			goto err_ring;
+		if (r < 0) {
+			/* tables are an option, not a duty: without coherent
+			 * memory for them (refs, frames) requests go direct */
+			xv_dbg(ctx, "vq driver: no indirect tables: %s",
+			       xenvirtio_strerror(r));
+			free(d->ish);
+			d->ish = NULL;
+			d->indirect = false;
+		}
 	}
 	d->desc = d->ring;
 	d->avail = d->desc + d->avail_off;
@@ -394,8 +404,14 @@ static int drv_map_bufs(struct xenvirtio_vq_drv *d, struct drv_desc *tab,
 		}
 		r = xenvirtio_dma_map(d->dma, v->iov_base, v->iov_len, dir,
 				      segs, XV_MIN(room, max_segs));
+		/* -E2BIG for lack of descriptors may fit once some return;
+		 * -ENOSPC for lack of bounce frames or refs is backpressure
+		 * only if the whole request could ever be mapped at once */
 		if (r == -E2BIG && room < max_segs && !tab)
-			r = -ENOSPC; /* may fit once descriptors return */
+			r = -ENOSPC;
+		if (r == -ENOSPC)
+			r = xv_dma_request_fits(d->dma, out, out_num, in, in_num) ?:
+			    -ENOSPC;
 		if (r < 0)
 			goto undo;
 		for (j = 0; j < (uint32_t)r; j++) {

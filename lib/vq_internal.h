@@ -211,7 +211,7 @@ static XV_ALWAYS_INLINE enum xv_why xv_walk_turn(struct xv_walk *w,
 
 /*
  * One buffer's data: R6, R11 (R10 once, at the end: the totals cannot
- * overflow 64 bits, a chain has at most 65535 buffers). @ident is a
+ * overflow 64 bits, a chain has at most 32768 buffers). @ident is a
  * constant: identity translates here, with integer arithmetic (an address
  * outside the region is flagged and never dereferenced); other modes record
  * the DMA address for the mapper.

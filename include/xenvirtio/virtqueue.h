@@ -280,7 +280,9 @@ struct xenvirtio_vq_drv;
  * @out: the new queue
  *
  * Allocates the rings and, with INDIRECT_DESC, the indirect tables, both
- * through xenvirtio_dma_alloc_coherent().
+ * through xenvirtio_dma_alloc_coherent(). If the tables cannot be had (too
+ * few free refs or frames for 16 * size * min(size, 16) bytes), the queue
+ * is made without them and every request uses direct descriptors.
  *
  * Return: 0 on success; -EINVAL if an argument is NULL, @size is out of
  * range (or not a power of two for split), or VERSION_1 is missing;
@@ -325,7 +327,9 @@ int xenvirtio_vq_drv_config(const struct xenvirtio_vq_drv *drv,
  * an empty buffer; -ENOSPC if descriptors, grant refs or bounce frames are
  * exhausted (backpressure: collect, then retry); -E2BIG if the request can
  * never fit the queue (more buffers than the queue size, or more
- * descriptors than an empty ring holds); -EIO if the queue is broken;
+ * descriptors than an empty ring holds) or the DMA handle (more bounce
+ * frames, or grant refs, at once than it can ever give); -EIO if the queue
+ * is broken;
  * another negative errno of xenvirtio_dma_map(). Nothing stays mapped on
  * failure.
  */
