@@ -821,6 +821,18 @@ static int unmap_nogrant(struct xenvirtio_dma *dma,
 	return 0;
 }
 
+/* Frames for coherent memory; no memory left is backpressure (F7). */
+static int coherent_frames(struct xenvirtio_dma *dma, uint32_t n, uint8_t **mem)
+{
+	int r = XV_PLAT_CALL(dma->p, frames_alloc, n, (void **)mem);
+
+	if (r == -ENOMEM || r == -ENOSPC) {
+		dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
+		r = -ENOSPC;
+	}
+	return r;
+}
+
 static int alloc_coherent_nogrant(struct xenvirtio_dma *dma, uint32_t n,
 				  void **va, uint64_t *dma_addr_out)
 {
@@ -834,11 +846,7 @@ static int alloc_coherent_nogrant(struct xenvirtio_dma *dma, uint32_t n,
 		dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
 		return -ENOSPC;
 	}
-	r = XV_PLAT_CALL(dma->p, frames_alloc, n, (void **)&mem);
-	if (r == -ENOMEM || r == -ENOSPC) {
-		dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
-		r = -ENOSPC;
-	}
+	r = coherent_frames(dma, n, &mem);
 	if (r < 0)
 		goto err_rec;
 	for (i = 0; i < n; i++) {
@@ -1150,12 +1158,7 @@ XV_EXPORT int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma,
 		return 0;
 	}
 
-	r = XV_PLAT_CALL(dma->p, frames_alloc, n, (void **)&mem);
-	if (r == -ENOMEM || r == -ENOSPC) {
-		/* no grantable memory left: backpressure (F7) */
-		dma->cnt[XENVIRTIO_DMA_CNT_ENOSPC]++;
-		r = -ENOSPC;
-	}
+	r = coherent_frames(dma, n, &mem);
 	if (r < 0)
 		return r;
 	r = xv_gnttab_alloc(dma->gt, n, &ref);
