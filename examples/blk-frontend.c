@@ -864,17 +864,6 @@ static void setup_queue(struct fe *fe, struct queue *q, unsigned int index)
 		r = xenvirtio_vq_drv_new(fe->ctx, fe->dma, fe->features,
 					 q->size, &q->vq);
 	}
-	if (r == -EOPNOTSUPP && has(fe, XENVIRTIO_F_INDIRECT_DESC)) {
-		/* the indirect tables span frames too: direct chains only
-		 * (the device accepts both once INDIRECT_DESC is agreed) */
-		verbose(fe, "queue %u: no room for indirect tables, using "
-			    "direct chains",
-			q->index);
-		r = xenvirtio_vq_drv_new(
-		    fe->ctx, fe->dma,
-		    fe->features & ~(1ULL << XENVIRTIO_F_INDIRECT_DESC),
-		    q->size, &q->vq);
-	}
 	if (r < 0)
 		die(EXIT_SETUP, "queue %u rings: %s", index,
 		    xenvirtio_strerror(r));
