@@ -1,5 +1,5 @@
 #!/bin/sh
-# The sim-world helper: create, store, reap and destroy a world from a
+# The sim-world helper: create, store, reap, lock-free and destroy a world from a
 # script, and refuse what it must.
 set -u
 top=${XV_TOP_BUILDDIR:?run through make check}
@@ -28,6 +28,10 @@ check 0 "delete a key" "$tool" store "$tmp/w" some/key
 check 0 "reap" "$tool" reap "$tmp/w"
 [ "$(cat "$tmp/out")" = 0 ] || { echo "FAIL: reap printed $(cat "$tmp/out")"; fail=1; }
 check 1 "attach to no world" "$tool" reap "$tmp/none"
+check 0 "lock-free on an idle world" "$tool" lock-free "$tmp/w"
+: >"$tmp/empty"
+check 2 "lock-free on a file that is no world" "$tool" lock-free "$tmp/empty"
+check 2 "lock-free on no file" "$tool" lock-free "$tmp/none"
 check 2 "usage" "$tool" frobnicate "$tmp/w"
 check 0 "destroy" "$tool" destroy "$tmp/w"
 check 1 "destroy twice" "$tool" destroy "$tmp/w"

@@ -7,6 +7,8 @@
  *   sim-world destroy PATH
  *   sim-world store PATH KEY [VALUE]   (no VALUE: delete KEY)
  *   sim-world reap PATH                (prints the mappings released)
+ *   sim-world lock-free PATH           (exit 0 if no process holds the
+ *                                       world's lock for 100 ms, else 1)
  *
  * Defaults for create: 8 domains, 4096 frames (16 MiB) and 32768 grant
  * entries (Xen's default) per domain. store and reap attach briefly as the
@@ -15,11 +17,19 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <xenvirtio.h>
+
+#include "sim_world.h"
 
 static int usage(void)
 {
@@ -27,7 +37,8 @@ static int usage(void)
 		"usage: sim-world create PATH [DOMAINS [FRAMES [ENTRIES]]]\n"
 		"       sim-world destroy PATH\n"
 		"       sim-world store PATH KEY [VALUE]\n"
-		"       sim-world reap PATH\n");
+		"       sim-world reap PATH\n"
+		"       sim-world lock-free PATH\n");
 	return 2;
 }
 
@@ -48,6 +59,52 @@ static int fail(const char *what, int r)
 {
 	fprintf(stderr, "sim-world: %s: %s\n", what, xenvirtio_strerror(r));
 	return 1;
+}
+
+/*
+ * Whether the world's lock can be taken within 100 ms (without attaching,
+ * which takes the lock). For tests that stop a process with SIGSTOP: a
+ * process stopped inside the lock stalls every domain of the world (the
+ * simulated hypervisor stops with it; Xen's does not), so they stop it
+ * again until it is outside. 0 free, 1 held, 2 error.
+ */
+static int lock_free(const char *path)
+{
+	struct xv_sim_hdr *h;
+	struct timespec ts;
+	struct stat st;
+	int fd = open(path, O_RDWR), r;
+
+	if (fd < 0) {
+		perror(path);
+		return 2;
+	}
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(*h)) {
+		close(fd);
+		fprintf(stderr, "sim-world: %s: not a world\n", path);
+		return 2;
+	}
+	h = mmap(NULL, sizeof(*h), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (h == MAP_FAILED || h->magic != XV_SIM_MAGIC) {
+		if (h != MAP_FAILED)
+			munmap(h, sizeof(*h));
+		fprintf(stderr, "sim-world: %s: not a world\n", path);
+		return 2;
+	}
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += 100 * 1000 * 1000;
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	r = pthread_mutex_timedlock(&h->lock, &ts);
+	if (r == EOWNERDEAD)
+		pthread_mutex_consistent(&h->lock);
+	if (r == 0 || r == EOWNERDEAD)
+		pthread_mutex_unlock(&h->lock);
+	munmap(h, sizeof(*h));
+	return r == 0 || r == EOWNERDEAD ? 0 : 1;
 }
 
 static int attach(const char *path, struct xenvirtio_ctx **ctx)
@@ -96,6 +153,11 @@ int main(int argc, char **argv)
 					      argc == 5 ? argv[4] : NULL);
 		xenvirtio_ctx_close(ctx);
 		return r < 0 ? fail("store", r) : 0;
+	}
+	if (!strcmp(argv[1], "lock-free")) {
+		if (argc != 3)
+			return usage();
+		return lock_free(argv[2]);
 	}
 	if (!strcmp(argv[1], "reap")) {
 		if (argc != 3)

@@ -23,7 +23,10 @@
  * Trust: every attached process maps the world's tables writable, so the
  * world is a test bench, not an isolation boundary. The library checks
  * every index it reads from the world, but a hostile process can disturb
- * the others' view of it.
+ * the others' view of it. Every domain's calls take one world lock for a
+ * moment: a process that dies inside it is recovered from, but one that is
+ * stopped (SIGSTOP, a debugger) inside it stalls every domain until it
+ * continues, as if the hypervisor had stopped.
  *
  * Processes: a context belongs to the process that opened it. After fork()
  * the child may only close an inherited context, which releases the

@@ -77,9 +77,26 @@ wait_frontend() {
 		bad "$2: took $took ms, bound 2 x --timeout-ms = $bound ms"
 }
 
+# stop_backend_outside_lock: SIGSTOP the backend at a moment it does not
+# hold the simulated world's lock. A process stopped inside that lock
+# stalls every domain of the world, the frontend's grant calls included:
+# the simulated hypervisor would stop with the backend, which Xen's does not
+# (a hung backend domain cannot hold up another domain's hypercalls).
+stop_backend_outside_lock() {
+	n=0
+	while :; do
+		kill -STOP "$bepid"
+		"$simworld" lock-free "$world" && return 0
+		kill -CONT "$bepid"
+		n=$((n + 1))
+		[ $n -lt 100 ] || { echo "FAIL: the backend always holds the lock"; exit 1; }
+		sleep 0.01
+	done
+}
+
 # 1. hung backend: it stops answering and interrupting.
 start_frontend 1
-kill -STOP "$bepid"
+stop_backend_outside_lock
 t0=$(now_ms)
 wait_frontend "$t0" "backend hung" 1
 [ "$took" -ge $((timeout_ms - 100)) ] ||
