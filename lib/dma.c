@@ -328,6 +328,30 @@ static uint32_t bounce_needed(struct xenvirtio_dma *dma, const uint8_t *base,
 	return need;
 }
 
+/*
+ * End the grants of the first @granted of @n coherent frames at @ref and
+ * clear their metadata; free the refs and frames only if every grant
+ * ended: a frame the backend still maps keeps the whole allocation alive
+ * (F3). Whether all ended.
+ */
+static bool revoke_coherent(struct xenvirtio_dma *dma, uint32_t ref,
+			    uint32_t granted, uint32_t n, void *mem)
+{
+	bool all = true;
+	uint32_t i;
+
+	for (i = 0; i < granted; i++) {
+		if (!end_access(dma, ref + i))
+			all = false;
+		meta_clear(&dma->meta[ref + i]);
+	}
+	if (all) {
+		xv_gnttab_free(dma->gt, ref, n);
+		XV_PLAT_CALL(dma->p, frames_free, mem, n);
+	}
+	return all;
+}
+
 static int map_table(struct xenvirtio_dma *dma, const uint8_t *buf,
 		     uint32_t len, enum xenvirtio_dma_dir dir,
 		     struct xenvirtio_dma_seg *segs)
@@ -1191,20 +1215,8 @@ XV_EXPORT int xenvirtio_dma_alloc_coherent(struct xenvirtio_dma *dma,
 	*dma_addr_out = dma_addr(ref, 0);
 	return 0;
 
-err_undo : {
-	bool all = true;
-	uint32_t j;
-
-	for (j = 0; j < i; j++) {
-		if (!end_access(dma, ref + j))
-			all = false;
-		meta_clear(&dma->meta[ref + j]);
-	}
-	if (all) {
-		xv_gnttab_free(dma->gt, ref, n);
-		XV_PLAT_CALL(dma->p, frames_free, mem, n);
-	}
-}
+err_undo:
+	revoke_coherent(dma, ref, i, n, mem);
 	return r;
 }
 
@@ -1213,25 +1225,15 @@ static bool free_coherent(struct xenvirtio_dma *dma, uint32_t ref)
 	struct xv_gref_meta *m = &dma->meta[ref];
 	uint32_t n = m->total, i;
 	void *mem = m->frame;
-	bool all = true;
 
 	if (m->kind == XV_GREF_SHARED_COHERENT) {
-		all = dma_unshare(dma, ref, mem, n);
+		bool all = dma_unshare(dma, ref, mem, n);
+
 		for (i = 0; i < n; i++)
 			meta_clear(&dma->meta[ref + i]);
 		return all;
 	}
-	for (i = 0; i < n; i++) {
-		if (!end_access(dma, ref + i))
-			all = false;
-		meta_clear(&dma->meta[ref + i]);
-	}
-	/* a frame still mapped keeps its whole allocation alive */
-	if (all) {
-		xv_gnttab_free(dma->gt, ref, n);
-		XV_PLAT_CALL(dma->p, frames_free, mem, n);
-	}
-	return all;
+	return revoke_coherent(dma, ref, n, n, mem);
 }
 
 XV_EXPORT int xenvirtio_dma_free_coherent(struct xenvirtio_dma *dma, void *va,

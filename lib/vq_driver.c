@@ -592,6 +592,29 @@ static int packed_kick(struct xenvirtio_vq_drv *d)
 	}
 }
 
+/*
+ * F6: the request a used element names, if its id is in flight and its
+ * length within the request's writable bytes; else the queue breaks (NULL).
+ */
+static struct drv_req *drv_used_req(struct xenvirtio_vq_drv *d, uint32_t id,
+				    uint32_t len)
+{
+	const char *what = d->packed ? "packed vq driver" : "split vq driver";
+
+	if (id >= d->num || !d->req[id].ndesc) {
+		xv_break(d->ctx, &d->broken, what,
+			 "used id %u not in flight (F6)", id);
+		return NULL;
+	}
+	if (len > d->req[id].in_len) {
+		xv_break(d->ctx, &d->broken, what,
+			 "used len %u beyond %u writable bytes (F6)", len,
+			 d->req[id].in_len);
+		return NULL;
+	}
+	return &d->req[id];
+}
+
 static int packed_get(struct xenvirtio_vq_drv *d, void **token,
 		      uint32_t *len)
 {
@@ -606,14 +629,9 @@ static int packed_get(struct xenvirtio_vq_drv *d, void **token,
 		return 0;
 	id = xv_load_le16(q + 12);
 	l = xv_load_le32(q + 8);
-	if (id >= d->num || !d->req[id].ndesc)
-		return xv_break(d->ctx, &d->broken, "packed vq driver",
-				"used id %u not in flight (F6)", id);
-	rq = &d->req[id];
-	if (l > rq->in_len)
-		return xv_break(d->ctx, &d->broken, "packed vq driver",
-				"used len %u beyond %u writable bytes (F6)", l,
-				rq->in_len);
+	rq = drv_used_req(d, id, l);
+	if (!rq)
+		return -EIO;
 	r = release_req(d, id);
 	d->upos = (uint16_t)(d->upos + rq->nring);
 	if (d->upos >= d->num) {
@@ -755,14 +773,9 @@ XV_EXPORT int xenvirtio_vq_drv_get(struct xenvirtio_vq_drv *d, void **token,
 	e = d->used + 4 + 8 * (size_t)(d->last_used & (d->num - 1));
 	id = xv_load_le32(e);
 	l = xv_load_le32(e + 4);
-	if (id >= d->num || !d->req[id].ndesc)
-		return xv_break(d->ctx, &d->broken, "split vq driver",
-				"used id %u not in flight (F6)", id);
-	rq = &d->req[id];
-	if (l > rq->in_len)
-		return xv_break(d->ctx, &d->broken, "split vq driver",
-				"used len %u beyond %u writable bytes (F6)", l,
-				rq->in_len);
+	rq = drv_used_req(d, id, l);
+	if (!rq)
+		return -EIO;
 	r = release_req(d, id);
 	rq->ndesc = 0;
 	rq->indirect = false;
