@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #include "vq_internal.h"
+#include "vq-serve.h"
 #include "test-vq-tdrv.h"
 
 #define NUM 128u
@@ -53,11 +54,6 @@ static uint32_t rnd(uint32_t *s)
 }
 
 /* The byte the backend writes at index @i of a response to @sum. */
-static uint8_t resp_byte(uint32_t sum, uint32_t i)
-{
-	return (uint8_t)(sum * 31 + i * 7 + (i >> 8));
-}
-
 static void wait_ready(int fd)
 {
 	char c;
@@ -167,7 +163,7 @@ static int frontend(const char *world, bool packed, int cfg_fd)
 					continue;
 				for (j = 0; j < r->b[k].len; j++, w++)
 					if (mem[r->b[k].off + j] !=
-					    resp_byte(r->sum, w))
+					    vq_resp_byte(r->sum, w))
 						return 22;
 			}
 			r->busy = false;
@@ -236,22 +232,7 @@ static void backend(const char *world, bool packed, uint32_t copy, int fd)
 			r = xenvirtio_vq_pop(vq, e);
 			ck_assert_int_ge(r, 0);
 			if (r == 1) {
-				uint32_t sum = 0, w = 0, j;
-
-				for (k = 0; k < e->out_num; k++) {
-					const uint8_t *b = e->iov[k].iov_base;
-
-					for (j = 0; j < e->iov[k].iov_len; j++)
-						sum = sum * 131 + b[j];
-				}
-				for (k = e->out_num;
-				     k < e->out_num + e->in_num; k++) {
-					uint8_t *b = e->iov[k].iov_base;
-
-					for (j = 0; j < e->iov[k].iov_len;
-					     j++, w++)
-						b[j] = resp_byte(sum, w);
-				}
+				vq_serve_elem(e);
 				busy[fr] = true;
 				act[nact++] = fr;
 			}

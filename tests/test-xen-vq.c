@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "vq_internal.h"
+#include "vq-serve.h"
 
 #define QSIZE 64u
 #define SLOTS 8u
@@ -62,11 +63,6 @@ static uint32_t rnd(uint32_t *s)
 }
 
 /* The byte the device writes at index @i of the response to @sum. */
-static uint8_t resp(uint32_t sum, uint32_t i)
-{
-	return (uint8_t)(sum * 31 + i * 7 + (i >> 8));
-}
-
 /* Requests per run (XV_XEN_VQ_REQS); under QEMU's TCG about 3 per second. */
 static uint32_t total_reqs(void)
 {
@@ -149,7 +145,6 @@ static int device(int fd, uint32_t copy)
 		}
 		if (fr < SLOTS) {
 			struct xenvirtio_vq_elem *e = &held[fr];
-			uint32_t sum = 0, w = 0, j;
 
 			r = xenvirtio_vq_pop(vq, e);
 			if (r < 0) {
@@ -157,19 +152,7 @@ static int device(int fd, uint32_t copy)
 				return 20;
 			}
 			if (r == 1) {
-				for (k = 0; k < e->out_num; k++) {
-					const uint8_t *b = e->iov[k].iov_base;
-
-					for (j = 0; j < e->iov[k].iov_len; j++)
-						sum = sum * 131 + b[j];
-				}
-				for (; k < e->out_num + e->in_num; k++) {
-					uint8_t *b = e->iov[k].iov_base;
-
-					for (j = 0; j < e->iov[k].iov_len;
-					     j++, w++)
-						b[j] = resp(sum, w);
-				}
+				vq_serve_elem(e);
 				busy[fr] = true;
 				act[nact++] = fr;
 			}
@@ -365,7 +348,7 @@ static void roundtrip(bool packed, uint32_t copy)
 				const uint8_t *b = r->in[k].iov_base;
 
 				for (j = 0; j < r->in[k].iov_len; j++, w++)
-					ck_assert_msg(b[j] == resp(r->sum, w),
+					ck_assert_msg(b[j] == vq_resp_byte(r->sum, w),
 						      "byte %u of %u", w,
 						      r->in_len);
 			}
